@@ -1,0 +1,3 @@
+"""AWESoME-style softmax extraction on transformers.
+
+Placeholder: filled in by issue 4."""

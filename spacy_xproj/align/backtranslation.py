@@ -1,0 +1,3 @@
+"""Back-translation refinement (EasyProject markers + fuzzy match).
+
+Placeholder: filled in by issue 4."""

@@ -1,0 +1,3 @@
+"""eflomal backend with priors (trainable state, issue 9).
+
+Placeholder: filled in by issue 4."""

@@ -1,0 +1,3 @@
+"""SimAlign backend (batched embedding pass, simalign matching).
+
+Placeholder: filled in by issue 4."""

@@ -1,0 +1,3 @@
+"""Benchmarks (xproj bench).
+
+Placeholder: filled in by issue 7."""

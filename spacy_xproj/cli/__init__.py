@@ -1,0 +1,1 @@
+"""The ``xproj`` command line (typer). One module per command group."""

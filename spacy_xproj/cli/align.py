@@ -1,0 +1,3 @@
+"""xproj align command.
+
+Placeholder: filled in by issue (see DESIGN)."""

@@ -1,0 +1,3 @@
+"""xproj bench command.
+
+Placeholder: filled in by issue (see DESIGN)."""

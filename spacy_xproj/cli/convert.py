@@ -1,0 +1,3 @@
+"""xproj convert command.
+
+Placeholder: filled in by issue (see DESIGN)."""

@@ -1,0 +1,3 @@
+"""xproj evaluate command.
+
+Placeholder: filled in by issue (see DESIGN)."""

@@ -1,0 +1,3 @@
+"""xproj label command.
+
+Placeholder: filled in by issue (see DESIGN)."""

@@ -1,0 +1,3 @@
+"""xproj project command.
+
+Placeholder: filled in by issue (see DESIGN)."""

@@ -1,0 +1,3 @@
+"""xproj report command.
+
+Placeholder: filled in by issue (see DESIGN)."""

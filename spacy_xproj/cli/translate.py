@@ -1,0 +1,3 @@
+"""xproj translate command.
+
+Placeholder: filled in by issue (see DESIGN)."""

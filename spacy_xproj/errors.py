@@ -1,0 +1,47 @@
+"""Errors with a location. Bad input must say *what* and *where*; never a bare traceback."""
+from __future__ import annotations
+
+from typing import Optional, Union
+from pathlib import Path
+
+
+class XprojError(ValueError):
+    """Base class for user-facing errors of spacy-xproj."""
+
+
+class InputError(XprojError):
+    """Malformed input data: names the source (file), the line or record, and the problem."""
+
+    def __init__(
+        self,
+        problem: str,
+        source: Optional[Union[str, Path]] = None,
+        line: Optional[int] = None,
+        record: Optional[str] = None,
+    ) -> None:
+        where = []
+        if source is not None:
+            where.append(str(source))
+        if line is not None:
+            where.append(f"line {line}")
+        if record is not None:
+            where.append(f"record {record!r}")
+        self.problem = problem
+        self.source = source
+        self.line = line
+        self.record = record
+        super().__init__(f"{': '.join([', '.join(where)]) + ': ' if where else ''}{problem}")
+
+
+class ConfigError(XprojError):
+    """A configuration problem that is detected before any work starts; the message says the fix."""
+
+
+class MissingExtraError(ImportError):
+    """An optional dependency is missing; the message names the extra to install."""
+
+    def __init__(self, package: str, extra: str, feature: str) -> None:
+        super().__init__(
+            f"{feature} needs the '{package}' package. Install it with: "
+            f"pip install 'spacy-xproj[{extra}]'"
+        )

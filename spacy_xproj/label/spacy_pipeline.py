@@ -1,0 +1,3 @@
+"""spaCy pipeline labeller.
+
+Placeholder: filled in by issue 5."""

@@ -1,0 +1,2 @@
+"""Annotation projection: the heuristic and candidate matching (candidates x scores x solver)."""
+from . import candidates, component, exact, heuristic, matching, scores, solvers  # noqa: F401

@@ -1,0 +1,3 @@
+"""Candidate extractors (n-grams, aligned sub-ranges, NER spans).
+
+Placeholder: filled in by issue 3."""

@@ -1,0 +1,3 @@
+"""Fast exact solver (dynamic programming).
+
+Placeholder: filled in by issue 7."""

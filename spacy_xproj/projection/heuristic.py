@@ -1,0 +1,3 @@
+"""Heuristic alignment-based projection (d, k, only_i, thr).
+
+Placeholder: filled in by issue 3."""

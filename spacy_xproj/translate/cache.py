@@ -1,0 +1,3 @@
+"""Persistent translation cache.
+
+Placeholder: filled in by issue 5."""

@@ -1,0 +1,3 @@
+"""HF seq2seq translator backend.
+
+Placeholder: filled in by issue 5."""

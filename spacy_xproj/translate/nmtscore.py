@@ -1,0 +1,3 @@
+"""NMTScore (direct, normalised, symmetric) scorer.
+
+Placeholder: filled in by issue 5."""

@@ -1,0 +1,122 @@
+"""The pair data model, pair JSONL and the resumable runner."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from spacy_xproj.corpus.jsonl import dumps_pair, read_pairs, repair_tail, write_pairs
+from spacy_xproj.doc import doc_to_pair, pair_to_doc
+from spacy_xproj.errors import InputError
+from spacy_xproj.runner import run_pairs
+from spacy_xproj.types import Alignment, Entity, Pair, Side
+
+
+def make_pair(i: int) -> Pair:
+    return Pair(
+        f"p{i}",
+        Side("en", ["John", "met", "Mary", str(i)], [Entity(0, 1, "PER"), Entity(2, 3, "PER")]),
+        Side("de", ["John", "traf", "Mary", str(i)]),
+        Alignment([(0, 0), (1, 1), (2, 2), (3, 3)]),
+        {"mode": "parallel"},
+    )
+
+
+def test_pair_json_round_trip_and_doc_round_trip() -> None:
+    pair = make_pair(1)
+    assert Pair.from_json(json.loads(dumps_pair(pair))).to_json() == pair.to_json()
+    for side in ("src", "tgt"):
+        doc = pair_to_doc(pair, side)
+        back = doc_to_pair(doc, side)
+        assert back.src.words == pair.src.words and back.tgt.words == pair.tgt.words
+        assert back.src.ents == pair.src.ents
+        assert back.alignment == pair.alignment
+    doc = pair_to_doc(pair, "tgt")
+    # oriented from the doc (German) to its translation (English)
+    assert doc._.alignment.forward()[1] == {1}
+    assert [e.text for e in doc._.translation.ents] == ["John", "Mary"]
+
+
+def test_alignment_scores_and_inverse() -> None:
+    a = Alignment([(0, 1), (0, 1), (2, 0)], scores=[0.2, 0.9, 0.5])
+    assert a.links == [(0, 1), (2, 0)] and a.scores == [0.9, 0.5]
+    assert a.inverse().links == [(0, 2), (1, 0)]
+    assert Alignment.from_json(a.to_json()) == a
+    with pytest.raises(ValueError, match=r"link \(2, 0\) is outside"):
+        a.validate(2, 2)
+
+
+@pytest.mark.parametrize(
+    "line, problem",
+    [
+        ("{not json", "invalid JSON"),
+        ('{"id": "x", "src": {"lang": "en", "words": ["a"]}}', "'tgt'"),
+        ('{"id": "x", "src": {"lang": "en", "words": ["a"], "ents": [[0, 2, "PER"]]}, '
+         '"tgt": {"lang": "de", "words": ["b"]}}', "outside the sentence"),
+        ('{"id": "x", "src": {"lang": "en", "words": ["a"]}, "tgt": {"lang": "de", "words": ["b"]}, '
+         '"alignment": [[0, 5]]}', "outside the sentences"),
+        ("", "empty line"),
+    ],
+)
+def test_read_pairs_bad_input_names_file_and_line(tmp_path: Path, line: str, problem: str) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_text(dumps_pair(make_pair(0)) + "\n" + line + "\n", encoding="utf8")
+    with pytest.raises(InputError, match=problem) as info:
+        list(read_pairs(path))
+    assert info.value.line == 2 and str(path) in str(info.value)
+
+
+def test_duplicate_ids_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "in.jsonl"
+    write_pairs(path, [make_pair(0), make_pair(0)])
+    with pytest.raises(InputError, match="duplicate id 'p0'"):
+        list(read_pairs(path))
+
+
+def test_runner_resumes_after_a_cut_off_line_byte_identically(tmp_path: Path) -> None:
+    src = tmp_path / "in.jsonl"
+    write_pairs(src, [make_pair(i) for i in range(10)])
+    calls: list = []
+
+    def step(batch):
+        calls.extend(p.id for p in batch)
+        for p in batch:
+            p.tgt.ents = [Entity(0, 1, "PER")]
+        return batch
+
+    full = tmp_path / "full.jsonl"
+    s = run_pairs(src, full, step, command="test", batch_size=3, progress=False)
+    assert (s.records_in, s.records_out, s.skipped) == (10, 10, 0)
+
+    # Simulate a kill: 4 complete lines and half of the fifth.
+    part = tmp_path / "part.jsonl"
+    lines = full.read_bytes().splitlines(keepends=True)
+    part.write_bytes(b"".join(lines[:4]) + lines[4][:17])
+    calls.clear()
+    s = run_pairs(src, part, step, command="test", batch_size=3, progress=False)
+    assert part.read_bytes() == full.read_bytes()
+    assert calls == [f"p{i}" for i in range(4, 10)]  # finished work is not redone
+    assert (s.skipped, s.records_out) == (4, 10)
+
+
+def test_runner_refuses_output_of_another_input(tmp_path: Path) -> None:
+    src = tmp_path / "in.jsonl"
+    write_pairs(src, [make_pair(i) for i in range(3)])
+    out = tmp_path / "out.jsonl"
+    write_pairs(out, [make_pair(7)])
+    with pytest.raises(InputError, match="cannot resume"):
+        run_pairs(src, out, lambda b: b, command="test", progress=False)
+
+
+def test_runner_rejects_dropped_records(tmp_path: Path) -> None:
+    src = tmp_path / "in.jsonl"
+    write_pairs(src, [make_pair(i) for i in range(3)])
+    with pytest.raises(InputError, match="one output per input"):
+        run_pairs(src, tmp_path / "out.jsonl", lambda b: b[:-1], command="drop", progress=False)
+
+
+def test_repair_tail_without_newline_anywhere(tmp_path: Path) -> None:
+    path = tmp_path / "x.jsonl"
+    path.write_bytes(b'{"id": "trunc')
+    assert repair_tail(path) == 13 and path.read_bytes() == b""
