@@ -71,10 +71,34 @@ def problems(draw, op: str) -> MatchingProblem:
     return MatchingProblem(scores, candidates, op, draw(st.integers(0, 3)))
 
 
+def thesis_reduced(problem: MatchingProblem) -> Tuple[MatchingProblem, np.ndarray, np.ndarray]:
+    """THESIS: drop all-zero rows and columns before solving."""
+    pos = problem.scores > 0
+    rows, cols = np.flatnonzero(pos.any(axis=1)), np.flatnonzero(pos.any(axis=0))
+    sub = MatchingProblem(
+        problem.scores[np.ix_(rows, cols)], [problem.candidates[t] for t in cols], problem.op, problem.n_proj
+    )
+    return sub, rows, cols
+
+
 def check_against_brute_force(problem: MatchingProblem) -> None:
-    expected = brute_force(problem)
+    # The registered semantics (reduce=True): the optimum of the THESIS-reduced problem.
+    sub, rows, cols = thesis_reduced(problem)
+    expected = brute_force(sub) if sub.scores.size else 0.0
     try:
         solution = solve_exact(problem)
+    except InfeasibleProblem:
+        assert expected is None, f"exact says infeasible, brute force found {expected}"
+    else:
+        assert expected is not None, f"brute force says infeasible, exact returned {solution}"
+        assert set(p for p, _ in solution) <= set(rows.tolist())
+        assert set(t for _, t in solution) <= set(cols.tolist())
+        assert feasibility_errors(sub, [(int(np.searchsorted(rows, p)), int(np.searchsorted(cols, t))) for p, t in solution]) == []
+        assert objective(problem, solution) == pytest.approx(expected, abs=1e-9)
+    # The problem as stated (reduce=False).
+    expected = brute_force(problem)
+    try:
+        solution = solve_exact(problem, reduce=False)
     except InfeasibleProblem:
         assert expected is None, f"exact says infeasible, brute force found {expected}"
         return
@@ -85,7 +109,7 @@ def check_against_brute_force(problem: MatchingProblem) -> None:
     saved = exact._DOMINANCE_LIMIT
     exact._DOMINANCE_LIMIT = 0
     try:
-        plain = solve_exact(problem)
+        plain = solve_exact(problem, reduce=False)
     finally:
         exact._DOMINANCE_LIMIT = saved
     assert objective(problem, plain) == pytest.approx(expected, abs=1e-9)
@@ -167,7 +191,7 @@ def test_unbounded_and_lower_bounds() -> None:
     assert objective(MatchingProblem(scores, cands, ">=", 0), solve_exact(MatchingProblem(scores, cands, ">=", 0))) == pytest.approx(1.4)
     # "= 2": entity 1 must take a zero-score filler next to its 0.5.
     eq = MatchingProblem(scores, cands, "=", 2)
-    sol = solve_exact(eq)
+    sol = solve_exact(eq, reduce=False)
     assert feasibility_errors(eq, sol) == []
     assert objective(eq, sol) == pytest.approx(brute_force(eq))
 
@@ -178,12 +202,13 @@ def test_unbounded_and_lower_bounds() -> None:
         ("=", 1, [[1.0], [1.0]], [(0, 1)]),  # two entities, one candidate
         (">", 1, [[1.0, 1.0]], [(0, 2), (1, 3)]),  # needs 2 disjoint spans, only overlapping ones
         ("<", 0, [[1.0]], [(0, 1)]),  # no count is < 0
-        (">=", 1, [[]], []),  # no candidates at all
+        # Feasible as stated (filler (1, 2) has score 0), infeasible after the THESIS reduction.
+        (">=", 2, [[1.0, 0.0]], [(0, 1), (1, 2)]),
     ],
 )
 def test_infeasible(op, n_proj, scores, cands, caplog) -> None:
     problem = MatchingProblem(np.array(scores, dtype=float).reshape(len(scores), len(cands)), cands, op, n_proj)
-    assert brute_force(problem) is None
+    assert brute_force(thesis_reduced(problem)[0]) is None
     with pytest.raises(InfeasibleProblem):
         solve_exact(problem)
     solver = ExactSolver()
@@ -253,6 +278,14 @@ def test_registered_and_resolvable_from_config() -> None:
     assert isinstance(solver, ExactSolver) and solver.max_states == 5000
     problem = MatchingProblem(np.array([[0.2, 0.3, 0.2]]), [(1, 3), (2, 4), (3, 6)], "<=", 2)
     assert solver(problem) == [(0, 0), (0, 2)]
+
+
+def test_reduction_matches_thesis() -> None:
+    """An entity with no positive score is unconstrained after the reduction; as stated, it must
+    take a zero-score filler."""
+    problem = MatchingProblem(np.array([[0.5, 0.0], [0.0, 0.0]]), [(0, 1), (1, 2)], "=", 1)
+    assert solve_exact(problem) == [(0, 0)]
+    assert solve_exact(problem, reduce=False) == [(0, 0), (1, 1)]
 
 
 def test_empty_problems() -> None:

@@ -10,9 +10,10 @@ per-entity counts are part of the state the problem is weighted interval schedul
    it reaches the upper bound ``sum_p max_t c[p, t]``. Most real sentences stop here.
 2. **Reduction** (exact):
 
-   * for ``<=`` and ``<`` only positive scores matter (all-zero rows and columns drop out);
-     for ``=``, ``>`` and ``>=`` zero-score candidates can be needed to fill a count, so every
-     pair stays in play;
+   * as in the THESIS (and the MILP solver), entities and candidates whose scores are all zero
+     are dropped first; for ``<=`` and ``<`` only positive pairs matter at all, while for ``=``,
+     ``>`` and ``>=`` zero-score pairs among the kept candidates can fill a count and stay in play
+     (``solve_exact(..., reduce=False)`` solves the unreduced problem instead);
    * *containment dominance*: entity ``p`` never needs candidate ``t`` when a candidate strictly
      inside ``t`` scores at least as much for ``p`` (swap them in any solution: the inner span is
      free because ``t`` was chosen, conflicts with less and scores no less). With the align score
@@ -40,7 +41,7 @@ in index order.
 **Infeasible problems** (``= n`` / ``> n`` / ``>= n`` that cannot be met, ``< 0``) raise
 :class:`InfeasibleProblem` from :func:`solve_exact`; the registered solver then logs a warning and
 returns the best solution of the upper-bound part alone (``= n`` → ``<= n``; ``>``, ``>=`` → no
-count bound), which still never overlaps.
+count bound; ``< 0`` → nothing), which still never overlaps — the same relaxation as the MILP solver.
 """
 from __future__ import annotations
 
@@ -320,8 +321,14 @@ def solve_exact(
     problem: MatchingProblem,
     max_states: int = DEFAULT_MAX_STATES,
     stats: Optional[SolveStats] = None,
+    reduce: bool = True,
 ) -> List[Choice]:
     """An optimal solution of ``problem``, sorted by (entity, candidate).
+
+    ``reduce=True`` solves the THESIS's problem, the one the MILP solver solves too: entities and
+    candidates whose scores are all zero are dropped first, so the count constraint binds only
+    entities with some positive score, and only candidates with some positive score can be chosen
+    (this changes nothing for ``<=`` and ``<``). ``reduce=False`` solves ``problem`` as stated.
 
     Raises :class:`InfeasibleProblem` when the count constraint cannot be met and
     :class:`StateSpaceTooLarge` when a component exceeds ``max_states`` DP cells.
@@ -332,9 +339,22 @@ def solve_exact(
     lo, hi = count_bounds(problem.op, problem.n_proj)
     if n_ents == 0:
         return []
+    starts, ends = _spans(problem)
+    if reduce and not (scores > 0).any():
+        return []
+    if reduce and lo > 0:
+        positive = scores > 0
+        rows = np.flatnonzero(positive.any(axis=1))
+        cols = np.flatnonzero(positive.any(axis=0))
+        if rows.size < n_ents or cols.size < n_cands:
+            sub = MatchingProblem(
+                scores[np.ix_(rows, cols)], [problem.candidates[t] for t in cols.tolist()],
+                problem.op, problem.n_proj,
+            )
+            picks = solve_exact(sub, max_states, stats, reduce=False)
+            return sorted((int(rows[p]), int(cols[t])) for p, t in picks)
     if hi is not None and hi < lo:
         raise InfeasibleProblem(f"no count satisfies {problem.op} {problem.n_proj}")
-    starts, ends = _spans(problem)
     if lo == 0 and (hi == 0 or n_cands == 0):
         return []
     if lo > 0 and n_cands == 0:
