@@ -1,0 +1,3 @@
+"""Corpus I/O: conll.
+
+Placeholder: filled in by issue 2."""

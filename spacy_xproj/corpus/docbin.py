@@ -1,0 +1,3 @@
+"""Corpus I/O: docbin.
+
+Placeholder: filled in by issue 2."""

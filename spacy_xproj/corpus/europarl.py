@@ -1,0 +1,3 @@
+"""Corpus I/O: europarl.
+
+Placeholder: filled in by issue 2."""

@@ -1,0 +1,3 @@
+"""Corpus I/O: mafand.
+
+Placeholder: filled in by issue 2."""
