@@ -58,13 +58,17 @@ def write_pairs(path: PathLike, pairs: Iterable[Pair]) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     n = 0
-    with tmp.open("w", encoding="utf8") as fh:
-        for pair in pairs:
-            fh.write(dumps_pair(pair) + "\n")
-            n += 1
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with tmp.open("w", encoding="utf8") as fh:
+            for pair in pairs:
+                fh.write(dumps_pair(pair) + "\n")
+                n += 1
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a failed write leaves neither output nor temp file
+        raise
     return n
 
 
