@@ -19,7 +19,7 @@ config::
 The learned statistics are saved with the pipeline (``to_disk`` writes ``aligner.bin``), so
 ``spacy.load`` restores an aligner that aligns a single new pair with them, without the corpus.
 """
-from __future__ import annotations
+
 
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
@@ -126,7 +126,7 @@ class XprojAligner:
         get_examples: Optional[Callable[[], Iterable[Example]]] = None,
         *,
         nlp: Optional[Language] = None,
-        corpus: Optional[Callable[[], Iterable[Tuple[Sequence[str], Sequence[str]]]]] = None,
+        corpus: Optional[Callable[[], Iterable[Any]]] = None,
         corpus_doc_side: str = "src",
     ) -> None:
         """Learn the aligner's statistics (no-op for aligners without ``initialize``).
