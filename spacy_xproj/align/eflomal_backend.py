@@ -295,6 +295,7 @@ class EflomalAligner:
         deterministic: bool = True,
         priors_from: Optional[Callable[[], Iterable[WordPair]]] = None,
         prior_weight: float = 1.0,
+        prefix_len: int = 0,
     ) -> None:
         if symmetrize not in SYMMETRIZATIONS:
             raise ConfigError(f"unknown symmetrisation {symmetrize!r}; choose one of {', '.join(SYMMETRIZATIONS)}")
@@ -322,6 +323,9 @@ class EflomalAligner:
         self.lowercase = bool(lowercase)
         self.deterministic = bool(deterministic)
         self.prior_weight = float(prior_weight)
+        if prefix_len < 0:
+            raise ConfigError("prefix_len must be >= 0 (0: whole words)")
+        self.prefix_len = int(prefix_len)
         self.priors: Optional[EflomalPriors] = None
         self._priors_from = priors_from
 
@@ -336,9 +340,11 @@ class EflomalAligner:
             self.initialize(source())
 
     def normalize(self, word: str) -> str:
-        """The word form eflomal sees: whitespace replaced (it separates tokens), lowercased if set."""
+        """The word form eflomal sees: whitespace replaced (it separates tokens), lowercased if set,
+        cut to its first ``prefix_len`` characters if set (eflomal's stemming knob for small corpora)."""
         w = "_".join(word.split()) or "_"
-        return w.lower() if self.lowercase else w
+        w = w.lower() if self.lowercase else w
+        return w[: self.prefix_len] if self.prefix_len else w
 
     def initialize(self, pairs: Iterable[WordPair]) -> "EflomalAligner":
         """Learn priors from a parallel corpus of word lists (replaces earlier priors)."""
@@ -561,6 +567,7 @@ def create_eflomal_aligner(
     priors_src_lang: Optional[str] = None,
     priors_tgt_lang: Optional[str] = None,
     prior_weight: float = 1.0,
+    prefix_len: int = 0,
 ) -> EflomalAligner:
     """eflomal, both directions, symmetrised; seeded; optional priors from a parallel corpus.
 
@@ -580,4 +587,5 @@ def create_eflomal_aligner(
         deterministic=deterministic,
         priors_from=source,
         prior_weight=prior_weight,
+        prefix_len=prefix_len,
     )
