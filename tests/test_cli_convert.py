@@ -1,8 +1,6 @@
 """``xproj convert`` through the CLI code path: byte-identical MasakhaNER round trips and friends."""
 from __future__ import annotations
 
-import gzip
-import json
 from pathlib import Path
 
 import pytest
