@@ -177,6 +177,7 @@ class HFTranslator:
         self.cache = open_cache(cache)
         self.hits = 0  # texts served from the cache (or repeated within a call)
         self.misses = 0  # texts the model translated
+        self.truncated = 0  # batches with an input cut to the model's maximum length
 
     # -- the callable forms ---------------------------------------------------------------------
     def __call__(self, texts: Sequence[str]) -> List[str]:
@@ -253,6 +254,7 @@ class HFTranslator:
         max_in = _max_input_length(lm)
         enc = tok(inputs, return_tensors="pt", padding=True, truncation=True, max_length=max_in)
         if enc["input_ids"].shape[1] >= max_in:
+            self.truncated += 1
             logger.warning("an input was truncated to the model's %d tokens", max_in)
         enc = {k: v.to(lm.model.device) for k, v in enc.items()}
         with torch.inference_mode():
