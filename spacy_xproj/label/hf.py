@@ -166,7 +166,7 @@ class HFTokenClassifier:
                 model = transformers.AutoModelForTokenClassification.from_pretrained(
                     self.model_name, torch_dtype=torch.float16 if half else None
                 )
-            except OSError as err:
+            except (OSError, ValueError) as err:  # missing folder / bad hub id / no weights
                 raise ConfigError(
                     f"cannot load the token classifier {self.model_name!r}: {err} (give a Hugging Face "
                     f"model name or a local folder saved with save_pretrained)"

@@ -119,7 +119,7 @@ def load_seq2seq(name_or_path: str, device: str = "cpu", fp16: bool = True) -> L
             model = transformers.AutoModelForSeq2SeqLM.from_pretrained(
                 name_or_path, torch_dtype=torch.float16 if half else None
             )
-        except OSError as err:
+        except (OSError, ValueError) as err:  # missing folder / bad hub id / no weights
             raise ConfigError(
                 f"cannot load the translation model {name_or_path!r}: {err} (give a Hugging Face "
                 f"model name, e.g. facebook/nllb-200-distilled-600M, or a local folder saved with "
