@@ -35,7 +35,7 @@ def build_xlmr_tagger(folder: Path, spm_path: Path, fast: bool = True) -> Path:
     tmp = folder / "_tok"
     tmp.mkdir(exist_ok=True)
     (tmp / "sentencepiece.bpe.model").write_bytes(Path(spm_path).read_bytes())
-    slow = XLMRobertaTokenizer(vocab_file=str(tmp / "sentencepiece.bpe.model"), model_max_length=32)
+    slow = XLMRobertaTokenizer(vocab_file=str(tmp / "sentencepiece.bpe.model"), model_max_length=64)
     torch.manual_seed(SEED)
     cfg = XLMRobertaConfig(
         vocab_size=len(slow),
@@ -43,7 +43,7 @@ def build_xlmr_tagger(folder: Path, spm_path: Path, fast: bool = True) -> Path:
         num_hidden_layers=1,
         num_attention_heads=2,
         intermediate_size=64,
-        max_position_embeddings=34,  # 32 usable positions: long inputs must be windowed
+        max_position_embeddings=66,  # 64 usable positions: long inputs must be windowed
         pad_token_id=slow.pad_token_id,
         bos_token_id=slow.bos_token_id,
         eos_token_id=slow.eos_token_id,
@@ -55,7 +55,7 @@ def build_xlmr_tagger(folder: Path, spm_path: Path, fast: bool = True) -> Path:
     model.save_pretrained(folder)
     slow.save_pretrained(folder)
     if fast:
-        XLMRobertaTokenizerFast(__slow_tokenizer=slow, model_max_length=32).save_pretrained(folder)
+        XLMRobertaTokenizerFast(__slow_tokenizer=slow, model_max_length=64).save_pretrained(folder)
     shutil.rmtree(tmp)
     return folder
 
