@@ -86,7 +86,7 @@ def test_marian_codes():
     assert L.marian_model_code("hau") == "ha" and L.marian_model_code("fon") == "fon"
 
 
-@pytest.mark.parametrize("bad,hint", [("hua", "hau"), ("swahili", "Swahili"), ("zul_latn", "zul"), ("yorr", "yor")])
+@pytest.mark.parametrize("bad,hint", [("hua", "hau (Hausa)"), ("swahili", "Swahili"), ("zul_latn", "zul_Latn (isiZulu)"), ("yorr", "Yoruba")])
 def test_unknown_code_error_lists_close_matches(bad, hint):
     with pytest.raises(ConfigError) as err:
         L.nllb_code(bad) if bad != "zul_latn" else L.nllb_code("zul_Latm")

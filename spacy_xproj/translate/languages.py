@@ -195,22 +195,25 @@ _NLLB_LOWER = {c.lower(): c for c in NLLB_CODES}
 
 
 def _suggest(code: str, n: int = 5) -> List[str]:
+    """Close matches for an unknown code (one entry per language, shown in the input's form)."""
+    key = code.strip().lower()
     names = {lang.name.lower(): lang for lang in LANGUAGES}
     pool = list(_INDEX) + list(_NLLB_LOWER)
-    close = difflib.get_close_matches(code.lower(), pool, n=n, cutoff=0.5)
-    close += [f"{names[m].iso1 or names[m].iso3} ({names[m].name})" for m in
-              difflib.get_close_matches(code.lower(), list(names), n=2, cutoff=0.6)]
+    matches = difflib.get_close_matches(key, pool, n=3 * n, cutoff=0.5)
+    found: List[Language] = [_INDEX[m] for m in matches if m in _INDEX]
+    found += [names[m] for m in difflib.get_close_matches(key, list(names), n=2, cutoff=0.6)]
     out: List[str] = []
-    for c in close:
-        label = c
-        if c in _INDEX:
-            lang = _INDEX[c]
-            label = f"{c} ({lang.name})"
-        elif c in _NLLB_LOWER:
-            label = _NLLB_LOWER[c]
-        if label not in out:
-            out.append(label)
-    return out
+    seen = set()
+    for lang in found:
+        if lang.nllb in seen:
+            continue
+        seen.add(lang.nllb)
+        forms = [c for c in (lang.iso1, lang.iso3, *lang.aliases) if c]
+        same_len = [c for c in forms if len(c) == len(key)]
+        shown = lang.nllb if "_" in key else (same_len[0] if same_len else forms[0])
+        out.append(f"{shown} ({lang.name})")
+    out += [_NLLB_LOWER[m] for m in matches if m in _NLLB_LOWER and _NLLB_LOWER[m] not in seen]
+    return out[:n]
 
 
 def _unknown(code: str, what: str = "language code") -> ConfigError:
