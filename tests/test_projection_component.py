@@ -244,3 +244,57 @@ def test_cli_exact_solver_is_looked_up_by_name(tmp_path: Path) -> None:
         assert "'spacy-xproj.ExactSolver.v1' is not registered" in str(result.exception)
     else:
         assert result.exit_code == 0, result.output
+
+
+UNION_FUSED_CFG = """
+[projector]
+@xproj_projectors = "spacy-xproj.CandidateProjector.v1"
+constraint = "<="
+n_proj = 1
+
+[projector.extractor]
+@xproj_candidates = "spacy-xproj.UnionCandidates.v1"
+
+[projector.extractor.extractors]
+
+[projector.extractor.extractors.aligned]
+@xproj_candidates = "spacy-xproj.AlignedSubrangeCandidates.v1"
+max_len = 10
+
+[projector.extractor.extractors.ner]
+@xproj_candidates = "spacy-xproj.NerCandidates.v1"
+
+[projector.scorer]
+@xproj_scorers = "spacy-xproj.FusedScore.v1"
+weights = {"align": 0.5, "ner_spans": 0.5}
+
+[projector.scorer.scorers]
+
+[projector.scorer.scorers.align]
+@xproj_scorers = "spacy-xproj.AlignScore.v1"
+
+[projector.scorer.scorers.ner_spans]
+@xproj_scorers = "spacy-xproj.NerSpansScore.v1"
+
+[projector.solver]
+@xproj_solvers = "spacy-xproj.MilpSolver.v1"
+"""
+
+
+def test_cli_config_with_nested_union_and_fused_scores(tmp_path: Path) -> None:
+    """Dicts of registered functions (UnionCandidates, FusedScore) resolve from a config file."""
+    pair = make_pair(0, tgt_candidates=[[0, 1], [3, 6]])
+    probs = np.full((len(TGT), 3), 0.04)
+    probs[:, 0] = 0.92
+    probs[0] = [0.1, 0.8, 0.1]  # "Angela" is B-PER
+    pair.tgt.probs = NerProbs(["O", "B-PER", "I-PER"], probs)
+    write_pairs(tmp_path / "in.jsonl", [pair])
+    (tmp_path / "p.cfg").write_text(UNION_FUSED_CFG)
+    result = run_cli(str(tmp_path / "in.jsonl"), str(tmp_path / "out.jsonl"), "--config", str(tmp_path / "p.cfg"))
+    assert result.exit_code == 0, result.output
+    out = next(read_pairs(tmp_path / "out.jsonl"))
+    # PER: (0,1) scores .5 * 2/3 (align) + .5 * 0.8 (ner_spans) = 0.733 and beats (0,2) with
+    # .5 * 1.0 + .5 * (0.8 + 0.04) / 2 = 0.71: the NER probabilities overrule the alignment.
+    # LOC: (4,6) = .5 * 1.0 (its NER mean 0.04 is below the 0.05 threshold) beats (3,6) = .5 * 0.8
+    assert out.tgt.ents == [Entity(0, 1, "PER"), Entity(4, 6, "LOC")]
+    assert out.meta["xproj_scores"] == pytest.approx([0.5 * 2 / 3 + 0.5 * 0.8, 0.5], abs=1e-6)

@@ -128,10 +128,18 @@ def build_projector_from_config(path: Path) -> Any:
 
     if not path.exists():
         raise ConfigError(f"config file {path} does not exist")
-    cfg = Config().from_disk(path)
+    try:
+        cfg = Config().from_disk(path)
+    except Exception as err:  # confection's ConfigValidationError and parser errors
+        raise ConfigError(f"{path}: cannot parse the config: {err}") from None
     if "projector" not in cfg:
         raise ConfigError(f"{path} has no [projector] block (see `xproj project --help`)")
-    return registry.resolve({"projector": cfg["projector"]})["projector"]
+    try:
+        return registry.resolve({"projector": cfg["projector"]})["projector"]
+    except (ConfigError, InputError):
+        raise
+    except Exception as err:  # unknown registered names, wrong arguments
+        raise ConfigError(f"{path}: the [projector] block does not resolve: {err}") from None
 
 
 def build_projector(
@@ -212,7 +220,7 @@ def project_command(
     out_path: Path = typer.Argument(..., help="Output pair JSONL (tgt.ents = projections); resumable."),
     method: Method = typer.Option(Method.heuristic, "--method", help="Projection method."),
     config: Optional[Path] = typer.Option(
-        None, "--config", help="Config file with a [projector] block (overrides the method options)."
+        None, "--config", help="Config file with a 'projector' block, resolved through spacy.registry (overrides the method options)."
     ),
     merge_distance: int = typer.Option(1, "--merge-distance", help="Heuristic d: merge ranges <= d words apart."),
     top_k: Optional[int] = typer.Option(None, "--top-k", help="Heuristic k: keep the k shortest ranges (default: all)."),

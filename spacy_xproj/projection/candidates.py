@@ -13,7 +13,7 @@ Each registered function is a factory returning an extractor
 """
 from __future__ import annotations
 
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set
 
 import numpy as np
 
@@ -143,7 +143,7 @@ def make_ner_candidates(extract_subranges: bool = False) -> Extractor:
 
 
 @candidates("spacy-xproj.UnionCandidates.v1")
-def make_union_candidates(extractors: Dict[str, Extractor]) -> Extractor:
+def make_union_candidates(extractors: Dict[str, Any]) -> Extractor:
     """The sorted union of the candidates of several named extractors."""
     if not extractors:
         raise ConfigError("UnionCandidates.v1 needs at least one extractor in 'extractors'")

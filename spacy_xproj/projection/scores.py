@@ -16,7 +16,7 @@ Everything is vectorised with numpy: no Python loop runs over (entity, candidate
 """
 from __future__ import annotations
 
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -253,7 +253,7 @@ def make_ner_spans_score(
 
 @scorers("spacy-xproj.FusedScore.v1")
 def make_fused_score(
-    scorers: Dict[str, Scorer],
+    scorers: Dict[str, Any],
     weights: Dict[str, float] = {},
     thresholds: Dict[str, float] = {},
 ) -> Scorer:
