@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from spacy.util import registry
 
+from spacy_xproj.errors import ConfigError
 from spacy_xproj.projection.matching import CONSTRAINT_OPS, MatchingProblem, feasibility_errors, objective
 from spacy_xproj.projection.solvers import (
     InfeasibleMatchingWarning,
@@ -27,19 +28,25 @@ def greedy():
     return registry.xproj_solvers.get("spacy-xproj.GreedySolver.v1")()
 
 
-def milp():
-    return registry.xproj_solvers.get("spacy-xproj.MilpSolver.v1")()
+def milp(formulation: str = "words"):
+    return registry.xproj_solvers.get("spacy-xproj.MilpSolver.v1")(formulation=formulation)
 
 
 # The THESIS counterexample: inclusive candidates (1,2), (2,3), (3,5) = half-open (1,3), (2,4), (3,6)
 COUNTER = dict(scores=[[0.2, 0.3, 0.2]], candidates=[(1, 3), (2, 4), (3, 6)])
 
 
-def test_thesis_counterexample_greedy_is_not_optimal() -> None:
+@pytest.mark.parametrize("formulation", ["words", "thesis"])
+def test_thesis_counterexample_greedy_is_not_optimal(formulation: str) -> None:
     problem = MatchingProblem(op="<=", n_proj=2, **COUNTER)
-    g, m = greedy()(problem), milp()(problem)
+    g, m = greedy()(problem), milp(formulation)(problem)
     assert g == [(0, 1)] and objective(problem, g) == pytest.approx(0.3)
     assert m == [(0, 0), (0, 2)] and objective(problem, m) == pytest.approx(0.4)
+
+
+def test_unknown_formulation_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="formulation"):
+        milp("cliques")
 
 
 def test_greedy_honours_n_proj_unlike_the_paper_code() -> None:
@@ -132,13 +139,13 @@ def no_overlap_and_upper_bound(problem: MatchingProblem, sol) -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(problems())
-def test_milp_is_optimal_and_every_solver_feasible(problem: MatchingProblem) -> None:
+@given(problems(), st.sampled_from(["words", "thesis"]))
+def test_milp_is_optimal_and_every_solver_feasible(problem: MatchingProblem, formulation: str) -> None:
     reduced, rows, cols = reduce_problem(problem)
     best = brute_force(reduced)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        m = milp()(problem)
+        m = milp(formulation)(problem)
     relaxed = any(issubclass(w.category, InfeasibleMatchingWarning) for w in caught)
     assert relaxed == (best is None)
     no_overlap_and_upper_bound(problem, m)
