@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from spacy_xproj.projection.heuristic import project_heuristic
+from spacy_xproj.projection.scores import align_scores
 from spacy_xproj.types import Alignment, Entity
 
 
@@ -99,3 +102,26 @@ def test_bad_input_is_named() -> None:
         project_heuristic([PER2], Alignment([(0, 9)]), 3, n_src=2)
     with pytest.raises(ValueError, match=r"source entity \[0, 2, 'PER'\]|outside the sentence"):
         project_heuristic([PER2], Alignment([(0, 0)]), 3, n_src=1)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 5), st.integers(0, 7)), max_size=15),
+    st.lists(st.tuples(st.integers(0, 5), st.integers(1, 6), st.sampled_from(["PER", "LOC"])), max_size=3),
+)
+def test_heuristic_output_is_valid_and_scored_like_align_score(links, raw_ents) -> None:
+    ents = [Entity(s, e, label) for s, e, label in raw_ents if s < e]
+    alignment = Alignment(links)
+    result = project_heuristic(ents, alignment, 8, n_src=6)
+    spans_ = [e.span for e, _ in result]
+    assert spans_ == sorted(spans_)
+    assert all(a[1] <= b[0] for a, b in zip(spans_, spans_[1:]))  # non-overlapping
+    labels = {e.label for e in ents}
+    for ent, score in result:
+        assert ent.label in labels and 0 <= ent.start < ent.end <= 8
+        # the score is the align score of the range against the entity it came from
+        assert any(
+            score == pytest.approx(align_scores([p.span], [ent.span], alignment, 6, 8)[0, 0])
+            for p in ents
+            if p.label == ent.label
+        )
