@@ -335,3 +335,27 @@ def test_import_does_not_load_transformers():
     out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_tiny_bert_builder(tmp_path, tiny_bert):
+    from transformers import AutoModel, AutoModelForTokenClassification, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tiny_bert)
+    assert tok.tokenize("Wiederaufnahme der Sitzungsperiode") == [
+        "Wiederaufnahme", "der", "Sitzungsperiode"
+    ]
+    assert "[UNK]" not in tok.tokenize("Gwamnatin Najeriya xyzzy")  # letter pieces cover words
+    # seeded: a second build gives identical weights; another seed does not
+    again = make_tiny_bert(tmp_path / "again")
+    other = make_tiny_bert(tmp_path / "other", seed=1)
+    w0 = AutoModel.from_pretrained(tiny_bert).embeddings.word_embeddings.weight
+    assert torch.equal(w0, AutoModel.from_pretrained(again).embeddings.word_embeddings.weight)
+    assert not torch.equal(w0, AutoModel.from_pretrained(other).embeddings.word_embeddings.weight)
+    tagger = make_tiny_bert(tmp_path / "tagger", num_labels=7)
+    model = AutoModelForTokenClassification.from_pretrained(tagger)
+    assert model.config.id2label == {
+        0: "O", 1: "B-PER", 2: "I-PER", 3: "B-ORG", 4: "I-ORG", 5: "B-LOC", 6: "I-LOC"
+    }
+    xlmr = make_tiny_bert(tmp_path / "xlmr", model_type="xlm-roberta", labels=["O", "B-X", "I-X"])
+    model = AutoModelForTokenClassification.from_pretrained(xlmr)
+    assert model.config.model_type == "xlm-roberta" and model.config.num_labels == 3

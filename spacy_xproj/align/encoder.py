@@ -161,7 +161,6 @@ class SubwordEncoder:
 
     def tokenize(self, sentences: List[List[str]]) -> List[Tuple[List[int], List[int]]]:
         """For each sentence: (subword ids, word index of each subword), without special tokens."""
-        out: List[Tuple[List[int], List[int]]] = []
         if self.tokenizer.is_fast:
             nonempty = [k for k, s in enumerate(sentences) if len(s) > 0]
             results: Dict[int, Tuple[List[int], List[int]]] = {k: ([], []) for k in range(len(sentences))}
@@ -179,6 +178,7 @@ class SubwordEncoder:
                     keep = [p for p, w in enumerate(wids) if w is not None]
                     results[k] = ([ids[p] for p in keep], [int(wids[p]) for p in keep])
             return [results[k] for k in range(len(sentences))]
+        out: List[Tuple[List[int], List[int]]] = []
         for words in sentences:  # slow tokenizers: word by word, as SimAlign / awesome-align do
             ids: List[int] = []
             wids: List[int] = []
