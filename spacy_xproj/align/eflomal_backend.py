@@ -27,6 +27,7 @@ is read back before the directory is removed. ``deterministic=False`` runs the u
 """
 from __future__ import annotations
 
+import atexit
 import gzip
 import hashlib
 import json
@@ -233,6 +234,7 @@ def _seeded_binary() -> str:
                 "so runs cannot be made reproducible; use deterministic=False"
             )
         folder = tempfile.mkdtemp(prefix="xproj-eflomal-bin-")
+        atexit.register(shutil.rmtree, folder, True)
         target = os.path.join(folder, "eflomal")
         with open(target, "wb") as fh:
             fh.write(data.replace(_URANDOM + b"\0", _SEED_NAME + b"\0"))
