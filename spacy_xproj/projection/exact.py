@@ -46,6 +46,7 @@ count bound; ``< 0`` → nothing), which still never overlaps — the same relax
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -458,11 +459,15 @@ class ExactSolver:
             logger.warning("exact DP skipped (%s); using the %s solver", err, self.fallback)
             return sorted(self._get_fallback()(problem))
         except InfeasibleProblem as err:
+            from .solvers import InfeasibleMatchingWarning
+
             self.infeasible += 1
-            logger.warning(
-                "matching problem infeasible for %s %d (%s); solving without the lower bound",
-                problem.op, problem.n_proj, err,
+            message = (
+                f"matching with '{problem.op} {problem.n_proj}' has no feasible solution ({err}); "
+                "solved without the lower bound instead"
             )
+            logger.warning(message)
+            warnings.warn(message, InfeasibleMatchingWarning, stacklevel=2)
             return self(relaxed(problem))
 
 
