@@ -42,8 +42,27 @@ def _range(value: str, what: str) -> tuple:
     return lo, hi
 
 
+def _command(ctx: typer.Context) -> str:
+    """The command as typed; rebuilt from the parsed options when not run from a shell."""
+    import shlex
+    import sys
+
+
+    if "bench" in sys.argv[1:]:
+        return command_line()
+    parts = ["xproj bench"]
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name)
+        if value is None or value == param.default or not param.opts:
+            continue
+        flag = max(param.opts, key=len)
+        parts.append(flag if value is True else f"{flag} {shlex.quote(str(value))}")
+    return " ".join(parts)
+
+
 @app.command("bench")
 def bench_command(
+    ctx: typer.Context,
     sets: str = typer.Option("europarl,stress", "--sets", help="Input sets: europarl, stress."),
     methods: str = typer.Option(
         "heuristic,greedy,milp,exact", "--methods", help="Methods: heuristic, greedy, milp, exact."
@@ -78,7 +97,6 @@ def bench_command(
     objective agreement. Prints the machine, versions and command; writes JSON with --output."""
     from ..bench.data import ALIGNERS
     from ..bench.projection import METHODS, BenchSettings, format_report, run_benchmark
-    from ..bench.machine import command_line
 
     if aligner not in ALIGNERS:
         raise typer.BadParameter(f"--aligner must be one of {', '.join(ALIGNERS)}")
@@ -100,7 +118,7 @@ def bench_command(
         milp_max_sentences={"europarl": milp_europarl or None, "stress": milp_stress or None},
         max_dense_candidates=max_dense_candidates,
     )
-    report = run_benchmark(settings, command=command_line())
+    report = run_benchmark(settings, command=_command(ctx))
     typer.echo(format_report(report))
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
