@@ -88,14 +88,15 @@ def test_bench_skips_dense_solvers_above_the_limit(tmp_path: Path) -> None:
     result = runner.invoke(
         app,
         [
-            "bench", "--sets", "stress", "--methods", "greedy,exact", "--stress-sentences", "1",
+            "bench", "--sets", "stress", "--methods", "greedy,milp,exact", "--stress-sentences", "1",
             "--stress-words", "40-40", "--stress-entities", "2-2", "--stress-max-len", "inf",
-            "--max-dense-candidates", "100", "--repeat", "1", "-o", str(out),
+            "--max-dense-candidates", "100", "--max-milp-variables", "10", "--repeat", "1", "-o", str(out),
         ],
     )
     assert result.exit_code == 0, result.output
     solvers = json.loads(out.read_text())["sets"]["stress"]["candidates"]["M=inf"]["solvers"]
     assert "overlap matrix" in solvers["greedy"]["skipped"]
+    assert "max_milp_variables=10" in solvers["milp"]["skipped"]
     assert solvers["exact"]["sentences"] == 1
 
 

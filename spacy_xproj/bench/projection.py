@@ -50,9 +50,11 @@ class BenchSettings:
     stress_max_lens: Sequence[Optional[int]] = (10, None)
     seed: int = 0
     repeat: int = 3
-    milp_max_sentences: Dict[str, Optional[int]] = field(default_factory=lambda: {"europarl": 30, "stress": 2})
-    #: Greedy and MILP build a dense candidates x candidates overlap matrix: skip them above this.
+    milp_max_sentences: Dict[str, Optional[int]] = field(default_factory=lambda: {"europarl": None, "stress": 5})
+    #: Greedy builds a dense candidates x candidates overlap matrix: skip it above this.
     max_dense_candidates: int = 6000
+    #: Skip the MILP when a sentence has more positive (entity, candidate) pairs (binaries).
+    max_milp_variables: int = 20000
     op: str = "<="
     n_proj: int = 1
 
@@ -165,7 +167,15 @@ def bench_set(name: str, inputs: List[ProjectionInput], settings: BenchSettings)
                 part["solvers"][sname] = {"skipped": f"{SOLVERS[sname]} is not registered"}
                 continue
             subset = problems
-            if sname in ("greedy", "milp"):
+            if sname == "milp":
+                n_vars = max((int((p.scores > 0).sum()) for p in problems), default=0)
+                if n_vars > settings.max_milp_variables:
+                    part["solvers"][sname] = {
+                        "skipped": f"a sentence has {n_vars:,} positive (entity, candidate) pairs, i.e. MILP "
+                        f"binaries — above max_milp_variables={settings.max_milp_variables:,}"
+                    }
+                    continue
+            if sname == "greedy":
                 too_big = max((len(p.candidates) for p in problems), default=0)
                 if too_big > settings.max_dense_candidates:
                     part["solvers"][sname] = {
