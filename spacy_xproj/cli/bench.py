@@ -47,6 +47,7 @@ def _command(ctx: typer.Context) -> str:
     import shlex
     import sys
 
+    from ..bench.machine import command_line
 
     if "bench" in sys.argv[1:]:
         return command_line()
