@@ -17,7 +17,7 @@ The CoNLL reading here is deliberately minimal and local to this package (see
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Iterator, List, Tuple, Union
+from typing import Callable, Iterator, List, Sequence, Tuple, Union
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -111,6 +111,7 @@ def create_candidate_corpus(
     max_length: int = 0,
     spans_key: str = DEFAULT_SPANS_KEY,
     label: str = "CAND",
+    ignore_labels: Sequence[str] = (),
 ) -> Callable[[Language], Iterator[Example]]:
     """Candidate-tagger training/dev data from an NER file (see the module doc).
 
@@ -119,10 +120,13 @@ def create_candidate_corpus(
     max_length: skip sentences longer than this many tokens (0 = no limit; use for training only).
     spans_key: the span key the gold candidates are written to (the tagger's ``spans_key``).
     label: the single label every entity gets.
+    ignore_labels: entity labels of token-per-line files to drop (read as ``O``), e.g. ``["DATE"]``
+        for MasakhaNER, as the paper scores it.
     """
     if path is None:
         raise ValueError("spacy-xproj.CandidateCorpus.v1: path is null (set --paths.train / --paths.dev)")
     src = Path(path)
+    ignored = set(ignore_labels)
     if not src.exists():
         raise FileNotFoundError(f"spacy-xproj.CandidateCorpus.v1: {src} does not exist")
 
@@ -130,10 +134,11 @@ def create_candidate_corpus(
         if is_docbin(src):
             for eg in Corpus(src, gold_preproc=False)(nlp):
                 ref = eg.reference
-                yield [t.text for t in ref], [(s.start, s.end) for s in reference_spans(ref, spans_key)]
+                spans = [s for s in reference_spans(ref, spans_key) if s.label_ not in ignored]
+                yield [t.text for t in ref], [(s.start, s.end) for s in spans]
         else:
             for words, ents in read_conll_sentences(src):
-                yield words, [(s, e) for s, e, _ in ents]
+                yield words, [(s, e) for s, e, lab in ents if lab not in ignored]
 
     def read(nlp: Language) -> Iterator[Example]:
         n = 0
