@@ -41,8 +41,8 @@ DEFAULT_MODEL_CONFIG = """
 [model.tok2vec.embed]
 @architectures = "spacy.MultiHashEmbed.v2"
 width = 96
-attrs = ["NORM", "PREFIX", "SUFFIX", "SHAPE"]
-rows = [5000, 1000, 2500, 2500]
+attrs = ["PREFIX", "SUFFIX", "SHAPE"]
+rows = [1000, 2500, 2500]
 include_static_vectors = false
 
 [model.tok2vec.encode]
