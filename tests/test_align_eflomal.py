@@ -147,3 +147,9 @@ def test_symmetrisation_hand_example():
     assert symmetrize_links([(0, 0), (3, 3)], [(0, 0)], "grow-diag-final-and") == [(0, 0), (3, 3)]
     assert symmetrize_links([(0, 0), (0, 3)], [(0, 0)], "grow-diag-final-and") == [(0, 0)]
     assert symmetrize_links([(0, 0), (0, 3)], [(0, 0)], "grow-diag-final") == [(0, 0), (0, 3)]
+    # the one-way settings keep a single direction (deduplicated, sorted)
+    assert symmetrize_links([(2, 1), (0, 0), (2, 1)], rev, "forward") == [(0, 0), (2, 1)]
+    assert symmetrize_links(fwd, rev, "reverse") == [(0, 0), (1, 1), (2, 2)]
+    assert symmetrize_links([], [], "grow-diag-final-and") == []
+    with pytest.raises(ConfigError, match="unknown symmetrisation"):
+        symmetrize_links(fwd, rev, "grow")
