@@ -30,6 +30,7 @@ from __future__ import annotations
 import atexit
 import gzip
 import hashlib
+import itertools
 import json
 import math
 import os
@@ -465,66 +466,65 @@ def _open_text(path: Path):
     return gzip.open(path, "rt", encoding="utf8") if path.suffix == ".gz" else path.open("r", encoding="utf8")
 
 
+def _parallel_format(path: Path) -> str:
+    """``"mafand"``, ``"pairs"`` or ``"text"``, from the file's first line."""
+    with _open_text(path) as fh:
+        first = fh.readline().strip()
+    if not first.startswith("{"):
+        return "text"
+    try:
+        value = json.loads(first)
+    except json.JSONDecodeError as err:
+        raise InputError(f"invalid JSON: {err.msg}", path, 1) from None
+    if isinstance(value, dict) and "translation" in value:
+        return "mafand"
+    if isinstance(value, dict) and "src" in value and "tgt" in value:
+        return "pairs"
+    raise InputError("unknown JSON record (expected a pair or a MAFAND record)", path, 1)
+
+
 def read_parallel(
     path: Union[str, Path],
     src_lang: Optional[str] = None,
     tgt_lang: Optional[str] = None,
     limit: Optional[int] = None,
 ) -> Iterator[Tuple[Words, Words]]:
-    """Stream ``(src_words, tgt_words)`` from a parallel corpus, recognised by its content.
+    """Stream ``(src_words, tgt_words)`` from a parallel corpus, recognised by its first line.
 
-    * pair JSONL (``{"id", "src": {"words"}, "tgt": {"words"}}`` records): the words as they are;
+    * pair JSONL (``{"id", "src": {"words"}, "tgt": {"words"}}`` records): the words as they are,
+      read with :func:`spacy_xproj.corpus.jsonl.read_pairs`;
     * MAFAND-MT JSONL (``{"translation": {"en": ..., "swa": ...}}``; ``.gz`` allowed): ``src_lang``
-      and ``tgt_lang`` name the keys, the text is split with spaCy's tokenizer of the language;
+      and ``tgt_lang`` name the keys; read and tokenised by :func:`spacy_xproj.corpus.mafand.read_mafand`;
     * plain text in the fast_align/eflomal joint format ``source words ||| target words``.
     Errors name the file and line.
     """
-    from ..doc import blank
+    from ..corpus.jsonl import read_pairs
+    from ..corpus.mafand import read_mafand
 
     path = Path(path)
     if not path.exists():
         raise InputError("parallel corpus not found", path)
-    tokenizers: Dict[str, Callable[[str], Words]] = {}
+    fmt = _parallel_format(path)
+    if fmt == "mafand" and (not src_lang or not tgt_lang):
+        raise InputError("a MAFAND-style file needs src_lang and tgt_lang", path, 1)
+    if fmt == "mafand":
+        pairs: Iterator[Tuple[Words, Words]] = (
+            (p.src.words, p.tgt.words) for p in read_mafand(path, src_lang or "", tgt_lang)
+        )
+    elif fmt == "pairs":
+        pairs = ((p.src.words, p.tgt.words) for p in read_pairs(path, validate=False))
+    else:
+        pairs = _read_joint_text(path)
+    yield from (pairs if limit is None else itertools.islice(pairs, limit))
 
-    def tokenize(text: str, lang: str) -> Words:
-        if lang not in tokenizers:
-            tok = blank(lang).tokenizer
-            tokenizers[lang] = lambda t, tok=tok: [x.text for x in tok(t) if not x.is_space]
-        return tokenizers[lang](text)
 
-    n = 0
+def _read_joint_text(path: Path) -> Iterator[Tuple[Words, Words]]:
     with _open_text(path) as fh:
         for lineno, line in enumerate(fh, start=1):
-            if limit is not None and n >= limit:
-                return
-            stripped = line.strip()
-            if stripped.startswith("{"):
-                try:
-                    value = json.loads(stripped)
-                except json.JSONDecodeError as err:
-                    raise InputError(f"invalid JSON: {err.msg}", path, lineno) from None
-                if "translation" in value:
-                    tr = value["translation"]
-                    if not src_lang or not tgt_lang:
-                        raise InputError(
-                            f"a MAFAND-style record needs src_lang and tgt_lang (keys: {sorted(tr)})", path, lineno
-                        )
-                    if src_lang not in tr or tgt_lang not in tr:
-                        raise InputError(f"record has languages {sorted(tr)}, not {src_lang!r}/{tgt_lang!r}", path, lineno)
-                    yield tokenize(tr[src_lang], src_lang), tokenize(tr[tgt_lang], tgt_lang)
-                elif "src" in value and "tgt" in value:
-                    try:
-                        yield list(value["src"]["words"]), list(value["tgt"]["words"])
-                    except (KeyError, TypeError):
-                        raise InputError("a pair record needs src.words and tgt.words", path, lineno) from None
-                else:
-                    raise InputError("unknown JSON record (expected a pair or a MAFAND record)", path, lineno)
-            else:
-                parts = line.rstrip("\n").split(" ||| ")
-                if len(parts) != 2:
-                    raise InputError("expected 'source words ||| target words'", path, lineno)
-                yield parts[0].split(), parts[1].split()
-            n += 1
+            parts = line.rstrip("\n").split(" ||| ")
+            if len(parts) != 2:
+                raise InputError("expected 'source words ||| target words'", path, lineno)
+            yield parts[0].split(), parts[1].split()
 
 
 @spacy_registry.readers("spacy-xproj.ParallelCorpus.v1")
