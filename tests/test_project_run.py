@@ -62,7 +62,7 @@ def _metrics(path: Path) -> dict:
     return data
 
 
-ALL_VARS = {"europarl_train": 400, "europarl_dev": 100, "max_steps": 100}
+ALL_VARS = {"europarl_train": 400, "europarl_dev": 100, "europarl_max_steps": 100}
 
 
 def test_all_workflow(tmp_path: Path, data_root: Path):
