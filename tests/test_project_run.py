@@ -84,6 +84,7 @@ def test_all_workflow(tmp_path: Path, data_root: Path):
     assert len(held_back) == 299
     assert json.loads(held_back[0])["id"] == "europarl-ner/en-de/500"
     assert trained["overall"]["n_gold"] == sum(len(json.loads(l)["tgt"]["ents"]) for l in held_back)
+    assert trained["overall"]["f1"] < 0.999  # predictions, not the gold entities passed through
     md = report.read_text(encoding="utf8")
     for method, m in [("heuristic", heuristic), ("candidates", candidates), ("translate-train", trained)]:
         assert f"| de | {method} | {100 * m['overall']['f1']:.1f} |" in md
