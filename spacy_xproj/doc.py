@@ -67,6 +67,9 @@ def side_to_doc(side: Side, vocab: Optional[Vocab] = None) -> Doc:
             ents.append(span)
             last_end = e.end
     doc.ents = ents
+    # spaCy has no class for many low-resource codes (hau, yor, ...): the Doc is "xx", so the real
+    # code is kept here and read back by doc_to_side.
+    doc.user_data["xproj_lang"] = side.lang
     if len(ents) != len(spans):
         doc.spans["xproj_ents"] = spans
     if side.probs is not None:
@@ -77,7 +80,8 @@ def side_to_doc(side: Side, vocab: Optional[Vocab] = None) -> Doc:
 def doc_to_side(doc: Doc, lang: Optional[str] = None) -> Side:
     """The words and ``.ents`` of a ``Doc`` as a side."""
     ents = [Entity(e.start, e.end, e.label_) for e in doc.ents]
-    return Side(lang or doc.lang_, [t.text for t in doc], ents, doc._.xproj_probs)
+    lang = lang or doc.user_data.get("xproj_lang") or doc.lang_
+    return Side(lang, [t.text for t in doc], ents, doc._.xproj_probs)
 
 
 def pair_to_doc(pair: Pair, doc_side: DocSide = "tgt") -> Doc:

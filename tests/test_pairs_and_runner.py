@@ -32,6 +32,8 @@ def test_pair_json_round_trip_and_doc_round_trip() -> None:
         assert back.src.words == pair.src.words and back.tgt.words == pair.tgt.words
         assert back.src.ents == pair.src.ents
         assert back.alignment == pair.alignment
+    hau = Pair("h", Side("en", ["Kano"], [Entity(0, 1, "LOC")]), Side("hau", ["Kano"]))
+    assert doc_to_pair(pair_to_doc(hau, "tgt"), "tgt").tgt.lang == "hau"
     doc = pair_to_doc(pair, "tgt")
     # oriented from the doc (German) to its translation (English)
     assert doc._.alignment.forward()[1] == {1}
