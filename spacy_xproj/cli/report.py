@@ -293,7 +293,7 @@ def write_report(
     out = Path(out)
     markdown = render_markdown(rows, baseline=baseline, digits=digits, title=title)
     if png is not None:
-        png_path = plot_report(rows, png)
+        png_path = plot_report(rows, png, title=title)
         try:
             rel = png_path.resolve().relative_to(out.resolve().parent)
         except ValueError:
