@@ -32,15 +32,15 @@ def _root(
 
 
 # Commands register themselves on import (one module per command, one owner per module).
-from . import align, bench, convert, evaluate, label, project, report, translate  # noqa: E402,F401
+from . import align, bench, convert, europarl, evaluate, label, project, report, translate  # noqa: E402,F401
 
 
 def main() -> None:
     """Console-script entry point; user-facing errors print one clear line, not a traceback."""
-    from ..errors import XprojError
+    from ..errors import MissingExtraError, XprojError
 
     try:
         app()
-    except XprojError as err:
+    except (XprojError, MissingExtraError) as err:
         typer.echo(f"error: {err}", err=True)
         raise SystemExit(1)
