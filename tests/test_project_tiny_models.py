@@ -70,7 +70,9 @@ def test_translate_test_tiny(tmp_path, data_root, tiny_models):
     for pair in aligned:
         assert pair["src"]["words"] and pair["src"]["lang"] == "en"  # filled by the translator
         assert [p["tgt"]["words"] for p in test if p["id"] == pair["id"]][0] == pair["tgt"]["words"]
-        for s, t in pair.get("alignment") or []:
+        assert pair.get("alignment"), "every pair is aligned"
+        for link in pair["alignment"]:  # [src, tgt] or [src, tgt, score]
+            s, t = link[:2]
             assert 0 <= s < len(pair["src"]["words"]) and 0 <= t < len(pair["tgt"]["words"])
     for method in ("heuristic", "candidates", "model-transfer"):
         metrics = json.loads((proj / "metrics" / "translate-test" / f"hau_{method}.json").read_text())
