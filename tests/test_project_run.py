@@ -65,9 +65,16 @@ def _metrics(path: Path) -> dict:
 ALL_VARS = {"europarl_train": 400, "europarl_dev": 100, "europarl_max_steps": 100}
 
 
-def test_all_workflow(tmp_path: Path, data_root: Path):
-    proj = make_project(tmp_path)
+@pytest.fixture(scope="module")
+def all_run(tmp_path_factory, data_root):
+    """One reduced run of the default workflow, shared by the tests below."""
+    proj = make_project(tmp_path_factory.mktemp("all"))
     out = run_project(proj, "all", data_root, ALL_VARS)
+    return proj, out
+
+
+def test_all_workflow(all_run, data_root):
+    proj, out = all_run
     report = proj / "reports" / "europarl.md"
     assert f"Report (3 rows): {report.resolve()}" in out  # the run says where the report is
     png = proj / "reports" / "europarl.png"
@@ -94,6 +101,35 @@ def test_all_workflow(tmp_path: Path, data_root: Path):
         assert f"Skipping '{step}': nothing changed" in again
 
 
+def _install_and_run(wheel: Path, tmp_path: Path, module: str, text: str) -> str:
+    """pip install the wheel into a throwaway --target folder and run it in a fresh interpreter."""
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "-q",
+                    "--target", str(target), str(wheel)], check=True)
+    code = (
+        f"import spacy, {module} as m; nlp = m.load(); doc = nlp({text!r}); "
+        "print(nlp.meta['name'], nlp.pipe_names, len(doc), [e.label_ for e in doc.ents])"
+    )
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_package_step_builds_an_installable_wheel(all_run, data_root, tmp_path):
+    """The packaging step of `parallel`, fed the German model trained by `all`."""
+    proj, _ = all_run
+    model = proj / "training" / "hau_parallel" / "model-best"
+    shutil.copytree(proj / "training" / "europarl_de" / "model-best", model)
+    run_project(proj, "parallel-package", data_root, {"spacy_lang": "de", "package_name": "hau_xproj_ner"})
+    wheel = proj / "packages" / "dist" / "de_hau_xproj_ner-0.0.1-py3-none-any.whl"
+    assert wheel.exists()
+    out = _install_and_run(wheel, tmp_path, "de_hau_xproj_ner", "Die Kommission in Brüssel hat Herrn Prodi gestern geantwortet .")
+    assert out.startswith("hau_xproj_ner ['tok2vec', 'ner'] 11")
+
+
+@pytest.mark.skipif(os.environ.get("XPROJ_FULL_PROJECT_TESTS") != "1",
+                    reason="several minutes: set XPROJ_FULL_PROJECT_TESTS=1 (the package step is tested above)")
 def test_parallel_workflow_and_package(tmp_path: Path, data_root: Path):
     proj = make_project(tmp_path)
     variables = {"lang": "hau", "n_parallel": 400, "n_dev": 100, "n_test": 200,
@@ -104,15 +140,5 @@ def test_parallel_workflow_and_package(tmp_path: Path, data_root: Path):
     assert metrics["n_sentences"] == 200
     wheel = proj / "packages" / "dist" / "xx_hau_xproj_ner-0.0.1-py3-none-any.whl"
     assert wheel.exists()
-    target = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "-q",
-                    "--target", str(target), str(wheel)], check=True)
-    code = (
-        "import spacy, xx_hau_xproj_ner as m; nlp = m.load(); "
-        "doc = nlp('Shugaba Muhammadu Buhari ya isa Abuja ranar Litinin.'); "
-        "print(nlp.meta['name'], nlp.pipe_names, len(doc), [e.label_ for e in doc.ents])"
-    )
-    env = {**os.environ, "PYTHONPATH": str(target)}
-    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("hau_xproj_ner ['tok2vec', 'ner'] 9")
+    out = _install_and_run(wheel, tmp_path, "xx_hau_xproj_ner", "Shugaba Muhammadu Buhari ya isa Abuja ranar Litinin.")
+    assert out.startswith("hau_xproj_ner ['tok2vec', 'ner'] 9")
