@@ -125,7 +125,7 @@ def test_package_step_builds_an_installable_wheel(all_run, data_root, tmp_path):
     wheel = proj / "packages" / "dist" / "de_hau_xproj_ner-0.0.1-py3-none-any.whl"
     assert wheel.exists()
     out = _install_and_run(wheel, tmp_path, "de_hau_xproj_ner", "Die Kommission in Brüssel hat Herrn Prodi gestern geantwortet .")
-    assert out.startswith("hau_xproj_ner ['tok2vec', 'ner'] 11")
+    assert out.startswith("hau_xproj_ner ['tok2vec', 'ner'] 10")
 
 
 @pytest.mark.skipif(os.environ.get("XPROJ_FULL_PROJECT_TESTS") != "1",
