@@ -137,7 +137,7 @@ def test_parallel_workflow_and_package(tmp_path: Path, data_root: Path):
     run_project(proj, "parallel", data_root, variables)
     metrics = _metrics(proj / "metrics" / "parallel" / "hau_parallel-candidates.json")
     assert set(metrics["per_label"]) <= {"PER", "ORG", "LOC"}  # DATE and MISC ignored
-    assert metrics["n_sentences"] == 200
+    assert metrics["sentences"] == 200
     wheel = proj / "packages" / "dist" / "xx_hau_xproj_ner-0.0.1-py3-none-any.whl"
     assert wheel.exists()
     out = _install_and_run(wheel, tmp_path, "xx_hau_xproj_ner", "Shugaba Muhammadu Buhari ya isa Abuja ranar Litinin.")

@@ -76,7 +76,7 @@ def test_translate_test_tiny(tmp_path, data_root, tiny_models):
             assert 0 <= s < len(pair["src"]["words"]) and 0 <= t < len(pair["tgt"]["words"])
     for method in ("heuristic", "candidates", "model-transfer"):
         metrics = json.loads((proj / "metrics" / "translate-test" / f"hau_{method}.json").read_text())
-        assert metrics["n_sentences"] == 12
+        assert metrics["sentences"] == 12
         assert not set(metrics["per_label"]) & {"DATE", "MISC"}
     md = (proj / "reports" / "translate-test.md").read_text(encoding="utf8")
     assert "ΔF1 vs model-transfer" in md and "| hau | candidates |" in md
@@ -94,6 +94,6 @@ def test_translate_train_tiny(tmp_path, data_root, tiny_models):
     assert all(p["src"]["lang"] == "en" and p["tgt"]["words"] for p in projected)
     assert sum(len(p["src"]["ents"]) for p in projected) > 0  # gold CoNLL-2003 entities on the source
     metrics = json.loads((proj / "metrics" / "translate-train" / "hau_translate-train-candidates.json").read_text())
-    assert metrics["n_sentences"] == 15
+    assert metrics["sentences"] == 15
     assert (proj / "training" / "hau_translate-train" / "model-best" / "meta.json").exists()
     assert list((proj / "packages" / "dist" / "translate-train").glob("xx_hau_xproj_ner_tiny-0.0.1-*.whl"))

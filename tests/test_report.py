@@ -19,7 +19,7 @@ def _result(f1, p, r, rate, per_label=None, **extra):
         "overall": {"precision": p, "recall": r, "f1": f1},
         "per_label": per_label or {},
         "projection_rate": rate,
-        "n_sentences": 10,
+        "sentences": 10,
     }
     obj.update(extra)
     return obj

@@ -8,7 +8,7 @@ object is what ``xproj evaluate --output`` writes::
     {"overall": {"precision": 0.81, "recall": 0.79, "f1": 0.80, "support": 702},
      "per_label": {"PER": {"precision": .., "recall": .., "f1": .., "support": ..}, ...},
      "projection_rate": 0.97,          # mean #pred/#gold entities per sentence (1 when both are 0)
-     "n_sentences": 799,
+     "sentences": 799,                 # (or "n_sentences")
      "language": "de",                 # optional: which target language
      "method": "heuristic"}            # optional: which pipeline / projection method
 
@@ -135,7 +135,7 @@ def parse_result(
     aligner = obj.get("aligner")
     if aligner and str(aligner) not in str(method):
         method = f"{method}/{aligner}"
-    n_sentences = obj.get("n_sentences")
+    n_sentences = obj.get("n_sentences", obj.get("sentences"))
     return ReportRow(
         language=str(language),
         method=str(method),
