@@ -70,7 +70,9 @@ class NerProbs:
     probs: np.ndarray
 
     def to_json(self) -> Dict[str, Any]:
-        return {"labels": list(self.labels), "values": np.round(self.probs, 6).tolist()}
+        # float64 before rounding: float32 values would print as 0.10000000149011612.
+        values = np.round(np.asarray(self.probs, dtype=np.float64), 6).tolist()
+        return {"labels": list(self.labels), "values": values}
 
     @classmethod
     def from_json(cls, value: Dict[str, Any]) -> "NerProbs":

@@ -1,3 +1,269 @@
-"""xproj project command.
+"""``xproj project IN OUT``: project source entities onto the target side of aligned pairs.
 
-Placeholder: filled in by issue (see DESIGN)."""
+The projector is either built from the options (``--method heuristic|candidates`` and the switches
+below) or read from a config file (``--config``) whose ``[projector]`` block is resolved through
+``spacy.registry`` exactly like the ``projector`` setting of the ``xproj_projector`` component::
+
+    [projector]
+    @xproj_projectors = "spacy-xproj.CandidateProjector.v1"
+    constraint = "<="
+    n_proj = 1
+
+    [projector.extractor]
+    @xproj_candidates = "spacy-xproj.NgramCandidates.v1"
+    max_len = 10
+
+    [projector.scorer]
+    @xproj_scorers = "spacy-xproj.AlignScore.v1"
+
+    [projector.solver]
+    @xproj_solvers = "spacy-xproj.GreedySolver.v1"
+
+The output is the input with ``tgt.ents`` replaced by the projections and their scores in
+``meta["xproj_scores"]``. Runs are resumable (rerun the same command after an interruption).
+"""
+from __future__ import annotations
+
+import warnings
+from enum import Enum
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import typer
+
+from ..errors import ConfigError, InputError
+from ..runner import RunSummary, run_pairs
+from ..types import Pair
+from .app import app
+
+
+class Method(str, Enum):
+    heuristic = "heuristic"
+    candidates = "candidates"
+
+
+class CandidateKind(str, Enum):
+    ngram = "ngram"
+    aligned = "aligned"
+    ner = "ner"
+
+
+class ScoreKind(str, Enum):
+    align = "align"
+    ner = "ner"
+    ner_spans = "ner_spans"
+    nmt = "nmt"
+    fused = "fused"
+
+
+class SolverKind(str, Enum):
+    greedy = "greedy"
+    milp = "milp"
+    exact = "exact"
+
+
+SOLVER_NAMES = {
+    "greedy": "spacy-xproj.GreedySolver.v1",
+    "milp": "spacy-xproj.MilpSolver.v1",
+    "exact": "spacy-xproj.ExactSolver.v1",
+}
+SCORER_NAMES = {
+    "align": "spacy-xproj.AlignScore.v1",
+    "ner": "spacy-xproj.NerScore.v1",
+    "ner_spans": "spacy-xproj.NerSpansScore.v1",
+    "nmt": "spacy-xproj.NMTScore.v1",
+}
+# THESIS's best fusion on MasakhaNER 2.0 is align .5 + ner_spans .5 + nmt 1; nmt needs a model,
+# so the command-line default leaves it out (add it with --weights).
+DEFAULT_FUSED_WEIGHTS = "align=0.5,ner_spans=0.5"
+
+
+def _registered(registry_name: str, func_name: str, what: str):
+    """Look a function up by its registered name (no import of its module needed)."""
+    from spacy.util import registry
+
+    reg = getattr(registry, registry_name)
+    try:
+        return reg.get(func_name)
+    except Exception:  # catalogue.RegistryError
+        available = ", ".join(sorted(reg.get_all())) or "none"
+        raise ConfigError(
+            f"{what} '{func_name}' is not registered in @{registry_name} (available: {available}); "
+            "is the package that provides it installed?"
+        ) from None
+
+
+def _parse_weights(text: str) -> Dict[str, float]:
+    weights: Dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, sep, value = part.partition("=")
+        if not sep or name.strip() not in SCORER_NAMES:
+            raise ConfigError(
+                f"--weights: bad item {part!r}; use NAME=WEIGHT with NAME in {', '.join(SCORER_NAMES)}"
+            )
+        try:
+            weights[name.strip()] = float(value)
+        except ValueError:
+            raise ConfigError(f"--weights: {value!r} is not a number") from None
+    if not weights:
+        raise ConfigError("--weights must name at least one score")
+    return weights
+
+
+def _optional_float(text: str, option: str) -> Optional[float]:
+    if text.strip().lower() in ("none", "null", ""):
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise ConfigError(f"{option} must be a number or 'none', got {text!r}") from None
+
+
+def build_projector_from_config(path: Path) -> Any:
+    """Resolve the ``[projector]`` block of a config file through ``spacy.registry``."""
+    from spacy.util import registry
+    from thinc.api import Config
+
+    import spacy_xproj  # noqa: F401  (registers the package's functions)
+
+    if not path.exists():
+        raise ConfigError(f"config file {path} does not exist")
+    try:
+        cfg = Config().from_disk(path)
+    except Exception as err:  # confection's ConfigValidationError and parser errors
+        raise ConfigError(f"{path}: cannot parse the config: {err}") from None
+    if "projector" not in cfg:
+        raise ConfigError(f"{path} has no [projector] block (see `xproj project --help`)")
+    try:
+        return registry.resolve({"projector": cfg["projector"]})["projector"]
+    except (ConfigError, InputError):
+        raise
+    except Exception as err:  # unknown registered names, wrong arguments
+        raise ConfigError(f"{path}: the [projector] block does not resolve: {err}") from None
+
+
+def build_projector(
+    method: str,
+    merge_distance: int = 1,
+    top_k: Optional[int] = None,
+    only_i: bool = False,
+    length_ratio_threshold: Optional[float] = 0.8,
+    candidates: str = "ngram",
+    max_len: Optional[int] = 10,
+    score: str = "align",
+    weights: str = DEFAULT_FUSED_WEIGHTS,
+    solver: str = "greedy",
+    constraint: str = "<=",
+    n_proj: int = 1,
+) -> Any:
+    """The projector the command-line options describe (every part looked up by registered name)."""
+    import spacy_xproj  # noqa: F401  (registers the package's functions)
+
+    if method == "heuristic":
+        return _registered("xproj_projectors", "spacy-xproj.HeuristicProjector.v1", "projector")(
+            merge_distance=merge_distance,
+            top_k=top_k,
+            only_i=only_i,
+            length_ratio_threshold=length_ratio_threshold,
+        )
+    extractors = {
+        "ngram": lambda: _registered("xproj_candidates", "spacy-xproj.NgramCandidates.v1", "extractor")(max_len=max_len),
+        "aligned": lambda: _registered(
+            "xproj_candidates", "spacy-xproj.AlignedSubrangeCandidates.v1", "extractor"
+        )(max_len=max_len),
+        "ner": lambda: _registered("xproj_candidates", "spacy-xproj.NerCandidates.v1", "extractor")(),
+    }
+    extractor = extractors[candidates]()
+    if score == "fused":
+        w = _parse_weights(weights)
+        parts = {name: _registered("xproj_scorers", SCORER_NAMES[name], "scorer")() for name in w}
+        scorer = _registered("xproj_scorers", "spacy-xproj.FusedScore.v1", "scorer")(scorers=parts, weights=w)
+    else:
+        scorer = _registered("xproj_scorers", SCORER_NAMES[score], "scorer")()
+    solve = _registered("xproj_solvers", SOLVER_NAMES[solver], "solver")()
+    return _registered("xproj_projectors", "spacy-xproj.CandidateProjector.v1", "projector")(
+        extractor=extractor, scorer=scorer, solver=solve, constraint=constraint, n_proj=n_proj
+    )
+
+
+def projection_step(projector: Any, summary: RunSummary, source: Path):
+    """The batch function for ``run_pairs``: project each pair, counting solver warnings."""
+    from ..projection.component import project_pairs
+    from ..projection.solvers import InfeasibleMatchingWarning
+
+    def process(batch: List[Pair]) -> List[Pair]:
+        for pair in batch:
+            if pair.alignment is None:
+                raise InputError("the pair has no alignment (run `xproj align` first)", source, record=pair.id)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", InfeasibleMatchingWarning)
+            try:
+                out = project_pairs(batch, projector)
+            except InputError as err:
+                raise InputError(err.problem, source, record=err.record) from None
+        for w in caught:
+            if issubclass(w.category, InfeasibleMatchingWarning):
+                summary.warn("infeasible_constraint_relaxed")
+            else:
+                warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+        missing = sum(1 for p in out if p.src.ents and not p.tgt.ents)
+        if missing:
+            summary.warn("pairs_with_entities_but_no_projection", missing)
+        return out
+
+    return process
+
+
+@app.command("project")
+def project_command(
+    in_path: Path = typer.Argument(..., help="Pair JSONL with alignments (from `xproj align`).", exists=True, dir_okay=False),
+    out_path: Path = typer.Argument(..., help="Output pair JSONL (tgt.ents = projections); resumable."),
+    method: Method = typer.Option(Method.heuristic, "--method", help="Projection method."),
+    config: Optional[Path] = typer.Option(
+        None, "--config", help="Config file with a 'projector' block, resolved through spacy.registry (overrides the method options)."
+    ),
+    merge_distance: int = typer.Option(1, "--merge-distance", help="Heuristic d: merge ranges <= d words apart."),
+    top_k: Optional[int] = typer.Option(None, "--top-k", help="Heuristic k: keep the k shortest ranges (default: all)."),
+    only_i: bool = typer.Option(False, "--only-i/--no-only-i", help="Heuristic: never merge a range aligned to the entity's first word."),
+    length_ratio_threshold: str = typer.Option(
+        "0.8", "--length-ratio-threshold", help="Heuristic thr: keep ranges with len/len(entity) > thr ('none' = off)."
+    ),
+    candidates: CandidateKind = typer.Option(CandidateKind.ngram, "--candidates", help="Candidate extractor."),
+    max_len: int = typer.Option(10, "--max-len", help="Longest candidate in words (0 = no limit)."),
+    score: ScoreKind = typer.Option(ScoreKind.align, "--score", help="Matching score."),
+    weights: str = typer.Option(DEFAULT_FUSED_WEIGHTS, "--weights", help="Fused score weights, e.g. align=0.5,ner_spans=0.5,nmt=1."),
+    solver: SolverKind = typer.Option(SolverKind.greedy, "--solver", help="Matching solver (exact = spacy-xproj.ExactSolver.v1)."),
+    constraint: str = typer.Option("<=", "--constraint", help="Per-entity count constraint: = < <= > >=."),
+    n_proj: int = typer.Option(1, "--n-proj", help="Right-hand side of the count constraint."),
+    batch_size: int = typer.Option(256, "--batch-size", help="Pairs per batch."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+) -> None:
+    """Project src entities onto the tgt side of aligned pairs (heuristic or candidate matching)."""
+    if config is not None:
+        projector = build_projector_from_config(config)
+    else:
+        projector = build_projector(
+            method.value,
+            merge_distance=merge_distance,
+            top_k=top_k,
+            only_i=only_i,
+            length_ratio_threshold=_optional_float(length_ratio_threshold, "--length-ratio-threshold"),
+            candidates=candidates.value,
+            max_len=max_len or None,
+            score=score.value,
+            weights=weights,
+            solver=solver.value,
+            constraint=constraint,
+            n_proj=n_proj,
+        )
+    summary = RunSummary("project")
+    run_pairs(
+        in_path,
+        out_path,
+        projection_step(projector, summary, in_path),
+        command="project",
+        batch_size=batch_size,
+        summary=summary,
+        progress=progress,
+    )
+    typer.echo(summary.format())

@@ -1,7 +1,329 @@
-"""The xproj_projector component and projector registered functions.
+"""Projectors (registered), pair/Doc glue, and the ``xproj_projector`` pipeline component.
 
-Placeholder: filled in by issue 3."""
+A *projector* is a callable ``(inp: ProjectionInput) -> List[(Entity, score)]`` (target entities,
+half-open, sorted by start). Two are registered in ``@xproj_projectors``:
+
+* ``spacy-xproj.HeuristicProjector.v1(merge_distance=1, top_k=None, only_i=False,
+  length_ratio_threshold=0.8)`` — PAPER 3.3 (defaults: the paper's);
+* ``spacy-xproj.CandidateProjector.v1(extractor, scorer, solver, constraint="<=", n_proj=1)`` —
+  candidate matching (PAPER 3.4-3.6): candidates x scores x solver.
+
+Glue: ``projection_input_from_pair`` / ``projection_input_from_doc`` build the input,
+``project_pair`` projects one pair record, and ``make_projector`` is the spaCy factory.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span, SpanGroup
+from spacy.util import minibatch
+from thinc.api import Config
+
+from ..doc import SPAN_KEY, install_extensions
+from ..errors import ConfigError, InputError
+from ..registry import projectors
+from ..types import Entity, Pair
+from .heuristic import project_heuristic
+from .matching import CONSTRAINT_OPS, MatchingProblem, ProjectionInput, Span as SpanTuple
+
+Projection = Tuple[Entity, float]
+Projector = Callable[[ProjectionInput], List[Projection]]
+
+CANDIDATES_KEY = "xproj_candidates"  # doc.spans key of target candidate spans (NER model / tagger)
+PAIR_CANDIDATES_KEY = "tgt_candidates"  # pair meta key of the same, as [[s, e], ...]
+PAIR_SCORES_KEY = "xproj_scores"  # pair meta key: scores parallel to tgt.ents after projection
 
 
-def make_projector(*args, **kwargs):  # entry point target; replaced by the real factory (issue 3)
-    raise NotImplementedError("make_projector is not implemented yet (issue 3)")
+# --------------------------------------------------------------------------------------------
+# projectors
+
+
+class HeuristicProjector:
+    """Heuristic alignment-based projection with the four switches of PAPER 3.3."""
+
+    def __init__(
+        self,
+        merge_distance: int = 1,
+        top_k: Optional[int] = None,
+        only_i: bool = False,
+        length_ratio_threshold: Optional[float] = 0.8,
+    ) -> None:
+        if merge_distance < 0:
+            raise ConfigError(f"merge_distance must be >= 0, got {merge_distance}")
+        if top_k is not None and top_k < 1:
+            raise ConfigError(f"top_k must be >= 1 or null (no limit), got {top_k}")
+        self.merge_distance = merge_distance
+        self.top_k = top_k
+        self.only_i = only_i
+        self.length_ratio_threshold = length_ratio_threshold
+
+    def __call__(self, inp: ProjectionInput) -> List[Projection]:
+        try:
+            return project_heuristic(
+                inp.src_ents,
+                inp.alignment,
+                len(inp.tgt_words),
+                merge_distance=self.merge_distance,
+                top_k=self.top_k,
+                only_i=self.only_i,
+                length_ratio_threshold=self.length_ratio_threshold,
+                n_src=len(inp.src_words),
+            )
+        except InputError:
+            raise
+        except ValueError as err:
+            raise InputError(str(err), record=inp.extra.get("id")) from None
+
+
+class CandidateProjector:
+    """Candidate matching: ``extractor`` proposes target spans, ``scorer`` scores them against
+    the source entities, ``solver`` picks a non-overlapping matching under ``constraint n_proj``."""
+
+    def __init__(
+        self,
+        extractor: Callable[[ProjectionInput], List[SpanTuple]],
+        scorer: Callable[[ProjectionInput, Sequence[SpanTuple]], Any],
+        solver: Callable[[MatchingProblem], List[Tuple[int, int]]],
+        constraint: str = "<=",
+        n_proj: int = 1,
+    ) -> None:
+        if constraint not in CONSTRAINT_OPS:
+            raise ConfigError(f"unknown constraint {constraint!r}; use one of {', '.join(CONSTRAINT_OPS)}")
+        if n_proj < 0:
+            raise ConfigError(f"n_proj must be >= 0, got {n_proj}")
+        self.extractor = extractor
+        self.scorer = scorer
+        self.solver = solver
+        self.constraint = constraint
+        self.n_proj = n_proj
+
+    def __call__(self, inp: ProjectionInput) -> List[Projection]:
+        try:
+            inp.alignment.validate(len(inp.src_words), len(inp.tgt_words))
+            for e in inp.src_ents:
+                if not (0 <= e.start < e.end <= len(inp.src_words)):
+                    raise ValueError(
+                        f"source entity {e.to_json()} is outside the sentence ({len(inp.src_words)} words)"
+                    )
+        except ValueError as err:
+            raise InputError(str(err), record=inp.extra.get("id")) from None
+        if not inp.src_ents or not inp.tgt_words:
+            return []
+        cands = list(self.extractor(inp))
+        if not cands:
+            return []
+        scores = self.scorer(inp, cands)
+        problem = MatchingProblem(scores, cands, self.constraint, self.n_proj)
+        chosen = self.solver(problem)
+        out = [
+            (Entity(cands[t][0], cands[t][1], inp.src_ents[p].label), float(problem.scores[p, t]))
+            for p, t in chosen
+        ]
+        return sorted(out, key=lambda x: (x[0].start, x[0].end))
+
+
+@projectors("spacy-xproj.HeuristicProjector.v1")
+def make_heuristic_projector(
+    merge_distance: int = 1,
+    top_k: Optional[int] = None,
+    only_i: bool = False,
+    length_ratio_threshold: Optional[float] = 0.8,
+) -> Projector:
+    """Heuristic projection; the defaults are the paper's (d=1, k=None, only_i=False, thr=0.8)."""
+    return HeuristicProjector(merge_distance, top_k, only_i, length_ratio_threshold)
+
+
+@projectors("spacy-xproj.CandidateProjector.v1")
+def make_candidate_projector(
+    extractor: Callable[[ProjectionInput], List[SpanTuple]],
+    scorer: Callable[[ProjectionInput, Sequence[SpanTuple]], Any],
+    solver: Callable[[MatchingProblem], List[Tuple[int, int]]],
+    constraint: str = "<=",
+    n_proj: int = 1,
+) -> Projector:
+    """Candidate matching with any registered extractor, scorer and solver."""
+    return CandidateProjector(extractor, scorer, solver, constraint, n_proj)
+
+
+def project_many(projector: Projector, inputs: Sequence[ProjectionInput]) -> List[List[Projection]]:
+    """Project several inputs; a projector with a ``batch`` method gets them all at once."""
+    batch = getattr(projector, "batch", None)
+    if callable(batch):
+        return list(batch(list(inputs)))
+    return [projector(inp) for inp in inputs]
+
+
+# --------------------------------------------------------------------------------------------
+# pairs
+
+
+def projection_input_from_pair(pair: Pair) -> ProjectionInput:
+    """The projection input of a pair record (src -> tgt).
+
+    Uses ``pair.alignment`` (required), ``pair.tgt.probs`` and ``pair.meta["tgt_candidates"]``
+    (``[[s, e], ...]`` target spans from an NER model, for ``NerCandidates``).
+    """
+    if pair.alignment is None:
+        raise InputError("the pair has no alignment (run `xproj align` first)", record=pair.id)
+    spans: Optional[List[SpanTuple]] = None
+    raw = pair.meta.get(PAIR_CANDIDATES_KEY) if pair.meta else None
+    if raw is not None:
+        try:
+            spans = [(int(s), int(e)) for s, e in raw]
+        except (TypeError, ValueError):
+            raise InputError(f"meta['{PAIR_CANDIDATES_KEY}'] must be a list of [start, end]", record=pair.id) from None
+    return ProjectionInput(
+        src_words=list(pair.src.words),
+        src_ents=list(pair.src.ents),
+        tgt_words=list(pair.tgt.words),
+        alignment=pair.alignment,
+        src_lang=pair.src.lang,
+        tgt_lang=pair.tgt.lang,
+        tgt_probs=pair.tgt.probs,
+        tgt_ner_spans=spans,
+        extra={"id": pair.id},
+    )
+
+
+def project_pair(pair: Pair, projector: Projector) -> Pair:
+    """A copy of ``pair`` whose ``tgt.ents`` are the projections of ``src.ents`` (replacing any
+    previous target entities); their scores go to ``meta["xproj_scores"]`` in the same order."""
+    return _with_projections(pair, projector(projection_input_from_pair(pair)))
+
+
+def project_pairs(pairs: Sequence[Pair], projector: Projector) -> List[Pair]:
+    """``project_pair`` over a batch (uses the projector's ``batch`` method if it has one)."""
+    inputs = [projection_input_from_pair(p) for p in pairs]
+    return [_with_projections(p, r) for p, r in zip(pairs, project_many(projector, inputs))]
+
+
+def _with_projections(pair: Pair, found: List[Projection]) -> Pair:
+    out = copy.deepcopy(pair)
+    out.tgt.ents = [e for e, _ in found]
+    out.meta = dict(out.meta or {})
+    out.meta[PAIR_SCORES_KEY] = [round(float(s), 6) for _, s in found]
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Docs
+
+
+def _source_and_target(doc: Doc, source: str) -> Tuple[Doc, Doc]:
+    if source not in ("translation", "doc"):
+        raise ConfigError(f"source must be 'translation' (translate-test) or 'doc' (translate-train), got {source!r}")
+    record = doc.user_data.get("xproj_id")
+    if doc._.translation is None:
+        raise InputError(
+            "doc._.translation is not set: add an xproj_translator before the projector, or build the "
+            "Doc with spacy_xproj.doc.pair_to_doc",
+            record=record,
+        )
+    if doc._.alignment is None:
+        raise InputError(
+            "doc._.alignment is not set: add an xproj_aligner before the projector", record=record
+        )
+    return (doc._.translation, doc) if source == "translation" else (doc, doc._.translation)
+
+
+def projection_input_from_doc(doc: Doc, source: str = "translation") -> ProjectionInput:
+    """The projection input of a Doc and its translation.
+
+    ``source="translation"`` (translate-test): entities of ``doc._.translation`` are projected onto
+    ``doc``; ``source="doc"`` (translate-train): entities of ``doc`` onto ``doc._.translation``.
+    ``doc._.alignment`` is oriented doc -> translation and is inverted as needed. Target candidates
+    come from the target Doc's ``spans["xproj_candidates"]`` and probabilities from its
+    ``_.xproj_probs``.
+    """
+    src_doc, tgt_doc = _source_and_target(doc, source)
+    alignment = doc._.alignment.inverse() if source == "translation" else doc._.alignment
+    spans = None
+    if CANDIDATES_KEY in tgt_doc.spans:
+        spans = sorted({(s.start, s.end) for s in tgt_doc.spans[CANDIDATES_KEY]})
+    return ProjectionInput(
+        src_words=[t.text for t in src_doc],
+        src_ents=[Entity(e.start, e.end, e.label_) for e in src_doc.ents],
+        tgt_words=[t.text for t in tgt_doc],
+        alignment=alignment,
+        src_lang=src_doc.lang_,
+        tgt_lang=tgt_doc.lang_,
+        tgt_probs=tgt_doc._.xproj_probs,
+        tgt_ner_spans=spans,
+        extra={"id": doc.user_data.get("xproj_id")},
+    )
+
+
+def write_projections(doc: Doc, found: List[Projection], span_key: str = SPAN_KEY) -> None:
+    """Write projections onto ``doc``: all of them (with scores) into ``doc.spans[span_key]``,
+    and a non-overlapping subset (highest score first, then leftmost) into ``doc.ents``
+    (replacing the previous entities)."""
+    spans = [Span(doc, e.start, e.end, label=e.label) for e, _ in found]
+    scores = [float(s) for _, s in found]
+    doc.spans[span_key] = SpanGroup(doc, name=span_key, attrs={"scores": scores}, spans=spans)
+    order = sorted(range(len(found)), key=lambda k: (-scores[k], spans[k].start, spans[k].end))
+    taken: List[Span] = []
+    for k in order:
+        if all(spans[k].end <= t.start or t.end <= spans[k].start for t in taken):
+            taken.append(spans[k])
+    doc.ents = sorted(taken, key=lambda s: s.start)
+
+
+class ProjectorComponent:
+    """The ``xproj_projector`` pipe: projects entities across ``doc._.translation``."""
+
+    def __init__(self, nlp: Language, name: str, projector: Projector, source: str, span_key: str) -> None:
+        if source not in ("translation", "doc"):
+            raise ConfigError(
+                f"source must be 'translation' (translate-test) or 'doc' (translate-train), got {source!r}"
+            )
+        install_extensions()
+        self.name = name
+        self.projector = projector
+        self.source = source
+        self.span_key = span_key
+
+    def _target(self, doc: Doc) -> Doc:
+        return doc if self.source == "translation" else doc._.translation
+
+    def __call__(self, doc: Doc) -> Doc:
+        inp = projection_input_from_doc(doc, self.source)
+        write_projections(self._target(doc), self.projector(inp), self.span_key)
+        return doc
+
+    def pipe(self, stream: Iterable[Doc], *, batch_size: int = 128) -> Iterator[Doc]:
+        for docs in minibatch(stream, size=batch_size):
+            inputs = [projection_input_from_doc(doc, self.source) for doc in docs]
+            for doc, found in zip(docs, project_many(self.projector, inputs)):
+                write_projections(self._target(doc), found, self.span_key)
+                yield doc
+
+
+DEFAULT_PROJECTOR_CONFIG = """
+[projector]
+@xproj_projectors = "spacy-xproj.HeuristicProjector.v1"
+merge_distance = 1
+top_k = null
+only_i = false
+length_ratio_threshold = 0.8
+"""
+DEFAULT_PROJECTOR = Config().from_str(DEFAULT_PROJECTOR_CONFIG)["projector"]
+
+
+@Language.factory(
+    "xproj_projector",
+    default_config={"projector": DEFAULT_PROJECTOR, "source": "translation", "span_key": SPAN_KEY},
+    assigns=["doc.ents", "doc.spans"],
+)
+def make_projector(
+    nlp: Language, name: str, projector: Projector, source: str, span_key: str
+) -> ProjectorComponent:
+    """Project entities between a Doc and ``doc._.translation`` using ``doc._.alignment``.
+
+    ``source = "translation"`` (translate-test): from the translation onto the doc;
+    ``source = "doc"`` (translate-train): from the doc onto its translation. The target Doc gets
+    non-overlapping ``.ents`` and every projection with its score in ``spans[span_key]``
+    (scores in ``.attrs["scores"]``).
+    """
+    return ProjectorComponent(nlp, name, projector, source, span_key)
