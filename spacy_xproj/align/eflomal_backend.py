@@ -1,3 +1,593 @@
-"""eflomal backend with priors (trainable state, issue 9).
+"""eflomal backend: corpus-level statistical word alignment whose learned statistics are state.
 
-Placeholder: filled in by issue 4."""
+eflomal (Östling & Tiedemann 2016, GPL-3, the optional ``eflomal`` extra) is a Bayesian
+IBM1 -> HMM -> fertility aligner fitted by Gibbs sampling. It needs no model weights, runs on a CPU,
+and aligns a whole *corpus* at once: a single sentence pair aligned on its own has no statistics to
+go on. This module therefore keeps eflomal's **priors** (Dirichlet pseudo-counts: lexical
+translation counts ``LEX``, fertility counts ``FERF``/``FERR`` and jump/distortion counts
+``HMMF``/``HMMR``, exactly what ``eflomal-makepriors`` computes) as the aligner's state:
+
+* :meth:`EflomalAligner.initialize` aligns a parallel corpus (both directions) and turns the links
+  into priors, kept in memory;
+* :meth:`EflomalAligner.__call__` aligns new pairs in both directions with those priors and
+  symmetrises the two directions (grow-diag-final-and by default), so a single new pair aligns
+  with the statistics of the whole corpus; without priors the given batch is its own corpus;
+* :meth:`EflomalAligner.to_bytes` / :meth:`EflomalAligner.from_bytes` serialise the priors
+  (msgpack, sorted, so equal priors give equal bytes).
+
+Randomness. The eflomal binary has no seed option: every sampler reads 8 bytes of seed from
+``/dev/urandom``. For reproducible runs (``deterministic=True``, the default) we use a private
+copy of the binary in which that path (the C string ``/dev/urandom``) is replaced by the relative
+name ``eflomal.seed`` of the same length; each run happens in its own temporary directory that
+holds a seed file derived from ``seed`` (SHA-256 of the seed, first 8 bytes). All samplers of one
+run start from that seed, and several samplers combine their counts in a thread-dependent order
+(measured: not reproducible), so reproducible runs use one sampler (``n_samplers=1``, enforced). Nothing depends on file locations: inputs, outputs and the seed file live in a fresh private
+temporary directory whose path never reaches the binary except as relative names, and the result
+is read back before the directory is removed. ``deterministic=False`` runs the unmodified binary.
+"""
+from __future__ import annotations
+
+import atexit
+import gzip
+import hashlib
+import json
+import math
+import os
+import shutil
+import stat
+import subprocess
+import tempfile
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+
+import srsly
+
+from ..errors import ConfigError, InputError, MissingExtraError
+from ..registry import aligners
+from ..types import Alignment, Link
+from spacy.util import registry as spacy_registry
+
+Words = List[str]
+WordPair = Tuple[Sequence[str], Sequence[str]]
+Links = List[Link]
+
+PRIORS_FORMAT = "spacy-xproj.eflomal-priors.v1"
+_SEED_NAME = b"eflomal.seed"  # same length as b"/dev/urandom" (12 bytes)
+_URANDOM = b"/dev/urandom"
+SYMMETRIZATIONS = ("grow-diag-final-and", "grow-diag-final", "grow-diag", "intersection", "union", "forward", "reverse")
+
+
+def _require_eflomal():
+    try:
+        import eflomal  # noqa: F401
+        from eflomal import cython as eflomal_cython
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise MissingExtraError("eflomal", "eflomal", "The eflomal aligner (GPL-3)") from None
+    return eflomal, eflomal_cython
+
+
+# ---------------------------------------------------------------------------------------------
+# Symmetrisation (private minimal version; the shared helpers live in alignment_ops)
+# ---------------------------------------------------------------------------------------------
+
+
+def symmetrize_links(fwd: Iterable[Link], rev: Iterable[Link], method: str = "grow-diag-final-and") -> Links:
+    """Combine two directional alignments (both as ``(src, tgt)`` links) as Moses/atools do.
+
+    ``grow-diag-final-and`` (Koehn et al. 2005): start from the intersection, repeatedly add union
+    links that neighbour (incl. diagonally) an aligned point and whose source or target word is
+    still unaligned, then add remaining union links whose source *and* target word are unaligned.
+    """
+    f, r = set(map(tuple, fwd)), set(map(tuple, rev))
+    if method == "forward":
+        return sorted(f)
+    if method == "reverse":
+        return sorted(r)
+    if method == "intersection":
+        return sorted(f & r)
+    if method == "union":
+        return sorted(f | r)
+    if method not in SYMMETRIZATIONS:
+        raise ConfigError(f"unknown symmetrisation {method!r}; choose one of {', '.join(SYMMETRIZATIONS)}")
+    union = f | r
+    out = set(f & r)
+    src_al = {i for i, _ in out}
+    tgt_al = {j for _, j in out}
+    neighbours = [(-1, 0), (0, -1), (1, 0), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1)]
+    added = True
+    while added:
+        added = False
+        for i, j in sorted(out):
+            for di, dj in neighbours:
+                p = (i + di, j + dj)
+                if p in union and p not in out and (p[0] not in src_al or p[1] not in tgt_al):
+                    out.add(p)
+                    src_al.add(p[0])
+                    tgt_al.add(p[1])
+                    added = True
+    if method in ("grow-diag-final", "grow-diag-final-and"):
+        for direction in (f, r):
+            for i, j in sorted(direction):
+                if method == "grow-diag-final-and":
+                    ok = i not in src_al and j not in tgt_al
+                else:
+                    ok = i not in src_al or j not in tgt_al
+                if ok and (i, j) not in out:
+                    out.add((i, j))
+                    src_al.add(i)
+                    tgt_al.add(j)
+    return sorted(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Priors (the trainable state)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class EflomalPriors:
+    """eflomal's Dirichlet priors as learned counts (see ``eflomal-makepriors``).
+
+    ``lex[(src_word, tgt_word)]``: lexical translation counts; ``ferf[(src_word, n)]`` /
+    ``ferr[(tgt_word, n)]``: fertility counts per direction; ``hmmf[jump]`` / ``hmmr[jump]``:
+    jump (distortion) counts per direction. Words are stored normalised (lowercased when the
+    aligner lowercases). ``n_pairs`` records how many sentence pairs they were learned from.
+    """
+
+    lex: Counter = field(default_factory=Counter)
+    ferf: Counter = field(default_factory=Counter)
+    ferr: Counter = field(default_factory=Counter)
+    hmmf: Counter = field(default_factory=Counter)
+    hmmr: Counter = field(default_factory=Counter)
+    n_pairs: int = 0
+    lowercase: bool = True
+
+    def update(self, src: Sequence[Words], tgt: Sequence[Words], fwd: Sequence[Links], rev: Sequence[Links]) -> None:
+        """Add the counts of one aligned corpus (the rules of eflomal's ``calculate_priors``)."""
+        for s, t, fl, rl in zip(src, tgt, fwd, rev):
+            for i, j in fl:
+                self.lex[(s[i], t[j])] += 1
+            last_i, last_j = -1, -1
+            for i, j in sorted(fl, key=lambda x: x[1]):
+                if j != last_j:
+                    self.hmmf[i - last_i] += 1
+                last_i, last_j = i, j
+            self.hmmf[len(s) - last_i] += 1
+            last_i, last_j = -1, -1
+            for i, j in sorted(rl, key=lambda x: x[0]):
+                if i != last_i:
+                    self.hmmr[j - last_j] += 1
+                last_i, last_j = i, j
+            self.hmmr[len(t) - last_j] += 1
+            for i, n in Counter(i for i, _ in fl).items():
+                self.ferf[(s[i], n)] += 1
+            for j, n in Counter(j for _, j in rl).items():
+                self.ferr[(t[j], n)] += 1
+            self.n_pairs += 1
+
+    def to_dict(self) -> Dict[str, object]:
+        """A plain, sorted (hence deterministic) representation."""
+        return {
+            "format": PRIORS_FORMAT,
+            "n_pairs": self.n_pairs,
+            "lowercase": self.lowercase,
+            "lex": [[s, t, c] for (s, t), c in sorted(self.lex.items())],
+            "ferf": [[w, n, c] for (w, n), c in sorted(self.ferf.items())],
+            "ferr": [[w, n, c] for (w, n), c in sorted(self.ferr.items())],
+            "hmmf": [[j, c] for j, c in sorted(self.hmmf.items())],
+            "hmmr": [[j, c] for j, c in sorted(self.hmmr.items())],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Dict[str, object]) -> "EflomalPriors":
+        if not isinstance(data, dict) or data.get("format") != PRIORS_FORMAT:
+            raise ValueError(f"not eflomal priors of format {PRIORS_FORMAT!r}")
+        return cls(
+            lex=Counter({(s, t): c for s, t, c in data["lex"]}),  # type: ignore[union-attr]
+            ferf=Counter({(w, n): c for w, n, c in data["ferf"]}),  # type: ignore[union-attr]
+            ferr=Counter({(w, n): c for w, n, c in data["ferr"]}),  # type: ignore[union-attr]
+            hmmf=Counter({j: c for j, c in data["hmmf"]}),  # type: ignore[union-attr]
+            hmmr=Counter({j: c for j, c in data["hmmr"]}),  # type: ignore[union-attr]
+            n_pairs=int(data["n_pairs"]),  # type: ignore[arg-type]
+            lowercase=bool(data["lowercase"]),
+        )
+
+    def to_bytes(self) -> bytes:
+        return srsly.msgpack_dumps(self.to_dict())
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "EflomalPriors":
+        return cls.from_dict(srsly.msgpack_loads(data))
+
+
+# ---------------------------------------------------------------------------------------------
+# Running the binary
+# ---------------------------------------------------------------------------------------------
+
+_BINARY_LOCK = threading.Lock()
+_PATCHED: Dict[str, str] = {}
+
+
+def _binary_path() -> Path:
+    eflomal, _ = _require_eflomal()
+    path = Path(eflomal.__file__).parent / "bin" / "eflomal"
+    if not path.exists():  # pragma: no cover - broken installation
+        raise MissingExtraError("eflomal", "eflomal", f"The eflomal aligner (binary not found at {path})")
+    return path
+
+
+def _seeded_binary() -> str:
+    """A private copy of the eflomal binary that reads its seed from ``./eflomal.seed``."""
+    original = _binary_path()
+    key = str(original)
+    with _BINARY_LOCK:
+        cached = _PATCHED.get(key)
+        if cached and os.path.exists(cached):
+            return cached
+        data = original.read_bytes()
+        if data.count(_URANDOM + b"\0") != 1:
+            raise ConfigError(
+                "this eflomal build does not read its seed from /dev/urandom in the expected way, "
+                "so runs cannot be made reproducible; use deterministic=False"
+            )
+        folder = tempfile.mkdtemp(prefix="xproj-eflomal-bin-")
+        atexit.register(shutil.rmtree, folder, True)
+        target = os.path.join(folder, "eflomal")
+        with open(target, "wb") as fh:
+            fh.write(data.replace(_URANDOM + b"\0", _SEED_NAME + b"\0"))
+        os.chmod(target, stat.S_IRUSR | stat.S_IWUSR | stat.S_IXUSR)
+        _PATCHED[key] = target
+        return target
+
+
+def _seed_bytes(seed: int) -> bytes:
+    digest = hashlib.sha256(f"spacy-xproj/eflomal/{int(seed)}".encode()).digest()
+    raw = digest[:8]
+    return raw if any(raw) else b"\x01" + raw[1:]  # an all-zero xorshift state never moves
+
+
+def default_iterations(n_sentences: int, model: int = 3, rel_iterations: float = 1.0) -> Tuple[int, int, int]:
+    """eflomal's own rule (its Python wrapper): ~5000/sqrt(n) iterations of the last model."""
+    iters = max(2, int(round(rel_iterations * 5000 / math.sqrt(max(1, n_sentences)))))
+    quarter = max(1, iters // 4)
+    if model == 1:
+        return (iters, 0, 0)
+    if model == 2:
+        return (quarter, iters, 0)
+    return (quarter, quarter, iters)
+
+
+def _read_links(path: str, n: int) -> List[Links]:
+    out: List[Links] = []
+    with open(path, "r", encoding="utf8") as fh:
+        for line in fh:
+            links = []
+            for item in line.split():
+                i, j = item.split("-")
+                links.append((int(i), int(j)))
+            out.append(links)
+    if len(out) != n:
+        raise RuntimeError(f"eflomal returned {len(out)} alignment lines for {n} sentence pairs")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The aligner
+# ---------------------------------------------------------------------------------------------
+
+
+class EflomalAligner:
+    """Both-direction eflomal alignment, symmetrised, with learnable priors (see module docs)."""
+
+    name = "eflomal"
+
+    def __init__(
+        self,
+        symmetrize: str = "grow-diag-final-and",
+        n_iterations: Optional[Sequence[int]] = None,
+        rel_iterations: float = 1.0,
+        n_samplers: int = 1,
+        model: int = 3,
+        null_prior: float = 0.2,
+        seed: int = 0,
+        lowercase: bool = True,
+        deterministic: bool = True,
+        priors_from: Optional[Callable[[], Iterable[WordPair]]] = None,
+        prior_weight: float = 1.0,
+        prefix_len: int = 0,
+    ) -> None:
+        if symmetrize not in SYMMETRIZATIONS:
+            raise ConfigError(f"unknown symmetrisation {symmetrize!r}; choose one of {', '.join(SYMMETRIZATIONS)}")
+        if model not in (1, 2, 3):
+            raise ConfigError(f"eflomal model must be 1 (IBM1), 2 (HMM) or 3 (HMM+fertility), got {model!r}")
+        if n_iterations is not None and (len(n_iterations) != 3 or any(int(x) < 0 for x in n_iterations)):
+            raise ConfigError("n_iterations must be three non-negative numbers (IBM1, HMM, fertility)")
+        if n_samplers < 1:
+            raise ConfigError("n_samplers must be at least 1")
+        if deterministic and n_samplers != 1:
+            raise ConfigError(
+                "eflomal with several samplers is not reproducible (its threads combine their counts "
+                "in a varying order); use n_samplers=1 or set deterministic=False"
+            )
+        if prior_weight <= 0:
+            raise ConfigError("prior_weight must be positive")
+        _require_eflomal()
+        self.symmetrize = symmetrize
+        self.n_iterations = tuple(int(x) for x in n_iterations) if n_iterations is not None else None
+        self.rel_iterations = float(rel_iterations)
+        self.n_samplers = int(n_samplers)
+        self.model = int(model)
+        self.null_prior = float(null_prior)
+        self.seed = int(seed)
+        self.lowercase = bool(lowercase)
+        self.deterministic = bool(deterministic)
+        self.prior_weight = float(prior_weight)
+        if prefix_len < 0:
+            raise ConfigError("prefix_len must be >= 0 (0: whole words)")
+        self.prefix_len = int(prefix_len)
+        self.priors: Optional[EflomalPriors] = None
+        self._priors_from = priors_from
+
+    # -- state -----------------------------------------------------------------------------
+    @property
+    def is_initialized(self) -> bool:
+        return self.priors is not None
+
+    def _ensure_priors(self) -> None:
+        if self.priors is None and self._priors_from is not None:
+            source, self._priors_from = self._priors_from, None
+            self.initialize(source())
+
+    def normalize(self, word: str) -> str:
+        """The word form eflomal sees: whitespace replaced (it separates tokens), lowercased if set,
+        cut to its first ``prefix_len`` characters if set (eflomal's stemming knob for small corpora)."""
+        w = "_".join(word.split()) or "_"
+        w = w.lower() if self.lowercase else w
+        return w[: self.prefix_len] if self.prefix_len else w
+
+    def initialize(self, pairs: Iterable[WordPair]) -> "EflomalAligner":
+        """Learn priors from a parallel corpus of word lists (replaces earlier priors)."""
+        src, tgt = [], []
+        for k, (s, t) in enumerate(pairs):
+            src.append(list(s))
+            tgt.append(list(t))
+        if not src:
+            raise InputError("cannot initialise the eflomal aligner from an empty corpus")
+        fwd, rev = self._run(src, tgt, priors=None)
+        priors = EflomalPriors(lowercase=self.lowercase)
+        priors.update([[self.normalize(w) for w in s] for s in src], [[self.normalize(w) for w in t] for t in tgt], fwd, rev)
+        self.priors = priors
+        self._priors_from = None
+        return self
+
+    def to_bytes(self) -> bytes:
+        """The learned priors (empty bytes when not initialised)."""
+        self._ensure_priors()
+        return b"" if self.priors is None else self.priors.to_bytes()
+
+    def from_bytes(self, data: bytes) -> "EflomalAligner":
+        self._priors_from = None
+        if not data:
+            self.priors = None
+            return self
+        priors = EflomalPriors.from_bytes(data)
+        if priors.lowercase != self.lowercase:
+            raise ConfigError(
+                f"these eflomal priors were learned with lowercase={priors.lowercase}, "
+                f"but the aligner is configured with lowercase={self.lowercase}"
+            )
+        self.priors = priors
+        return self
+
+    # -- alignment -------------------------------------------------------------------------
+    def __call__(self, src: Sequence[Sequence[str]], tgt: Sequence[Sequence[str]]) -> List[Alignment]:
+        """Align each ``src[k]`` with ``tgt[k]``; links are ``(src_index, tgt_index)``."""
+        fwd, rev = self.align_directions(src, tgt)
+        return [Alignment(symmetrize_links(f, r, self.symmetrize)) for f, r in zip(fwd, rev)]
+
+    def align_directions(self, src: Sequence[Sequence[str]], tgt: Sequence[Sequence[str]]) -> Tuple[List[Links], List[Links]]:
+        """Forward and reverse links (both as ``(src, tgt)``) using the priors, if any."""
+        if len(src) != len(tgt):
+            raise InputError(f"eflomal: {len(src)} source sentences but {len(tgt)} target sentences")
+        self._ensure_priors()
+        if not src:
+            return [], []
+        return self._run([list(s) for s in src], [list(t) for t in tgt], self.priors)
+
+    def _run(self, src: List[Words], tgt: List[Words], priors: Optional[EflomalPriors]) -> Tuple[List[Links], List[Links]]:
+        _, efc = _require_eflomal()
+        n = len(src)
+        # eflomal cannot align an empty sentence against a non-empty one usefully; it also needs at
+        # least one token in the corpus. Align only pairs with words on both sides.
+        keep = [k for k in range(n) if src[k] and tgt[k]]
+        fwd_all: List[Links] = [[] for _ in range(n)]
+        rev_all: List[Links] = [[] for _ in range(n)]
+        if not keep:
+            return fwd_all, rev_all
+        s_lines = [" ".join(self.normalize(w) for w in src[k]) for k in keep]
+        t_lines = [" ".join(self.normalize(w) for w in tgt[k]) for k in keep]
+        iters = self.n_iterations or default_iterations(len(keep), self.model, self.rel_iterations)
+        binary = _seeded_binary() if self.deterministic else str(_binary_path())
+        with tempfile.TemporaryDirectory(prefix="xproj-eflomal-") as tmp:
+            s_sents, s_index = efc.read_text(s_lines, False, 0, 0)
+            t_sents, t_index = efc.read_text(t_lines, False, 0, 0)
+            with open(os.path.join(tmp, "src.bin"), "wb") as fh:
+                efc.write_text(fh, tuple(s_sents), len(s_index))
+            with open(os.path.join(tmp, "tgt.bin"), "wb") as fh:
+                efc.write_text(fh, tuple(t_sents), len(t_index))
+            args = [
+                binary, "-m", str(self.model), "-s", "src.bin", "-t", "tgt.bin",
+                "-n", str(self.n_samplers), "-N", repr(self.null_prior),
+                "-1", str(iters[0]), "-2", str(iters[1]), "-3", str(iters[2]),
+                "-f", "fwd.txt", "-r", "rev.txt", "-q",
+            ]
+            if priors is not None:
+                self._write_priors(os.path.join(tmp, "priors.txt"), priors, s_index, t_index)
+                args += ["-p", "priors.txt"]
+            if self.deterministic:
+                with open(os.path.join(tmp, _SEED_NAME.decode()), "wb") as fh:
+                    fh.write(_seed_bytes(self.seed))
+            env = dict(os.environ)
+            env["OMP_NUM_THREADS"] = str(self.n_samplers)
+            proc = subprocess.run(args, cwd=tmp, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            if proc.returncode != 0:
+                raise RuntimeError(
+                    f"eflomal failed (exit {proc.returncode}): {proc.stderr.decode('utf8', 'replace')[-2000:]}"
+                )
+            fwd = _read_links(os.path.join(tmp, "fwd.txt"), len(keep))
+            rev = _read_links(os.path.join(tmp, "rev.txt"), len(keep))
+        for pos, k in enumerate(keep):
+            fwd_all[k] = fwd[pos]
+            rev_all[k] = rev[pos]
+        return fwd_all, rev_all
+
+    def _write_priors(self, path: str, priors: EflomalPriors, s_index: Dict[str, int], t_index: Dict[str, int]) -> None:
+        """eflomal's indexed priors file (``to_eflomal_priors_file``), restricted to this batch."""
+        w = self.prior_weight
+        lex: Dict[Tuple[int, int], float] = {}
+        for (s, t), c in priors.lex.items():
+            e, f = s_index.get(s), t_index.get(t)
+            if e is not None and f is not None:
+                lex[(e + 1, f + 1)] = lex.get((e + 1, f + 1), 0.0) + c * w
+        ferf = {(s_index[s] + 1, n): c * w for (s, n), c in priors.ferf.items() if s in s_index}
+        ferr = {(t_index[t] + 1, n): c * w for (t, n), c in priors.ferr.items() if t in t_index}
+        with open(path, "w", encoding="utf8") as fh:
+            fh.write(
+                f"{len(s_index) + 1} {len(t_index) + 1} {len(lex)} {len(priors.hmmf)} "
+                f"{len(priors.hmmr)} {len(ferf)} {len(ferr)}\n"
+            )
+            for (e, f), a in sorted(lex.items()):
+                fh.write(f"{e} {f} {a:g}\n")
+            for j, a in sorted(priors.hmmf.items()):
+                fh.write(f"{j} {a * w:g}\n")
+            for j, a in sorted(priors.hmmr.items()):
+                fh.write(f"{j} {a * w:g}\n")
+            for (e, n), a in sorted(ferf.items()):
+                fh.write(f"{e} {n} {a:g}\n")
+            for (f, n), a in sorted(ferr.items()):
+                fh.write(f"{f} {n} {a:g}\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# Parallel corpora for priors
+# ---------------------------------------------------------------------------------------------
+
+
+def _open_text(path: Path):
+    return gzip.open(path, "rt", encoding="utf8") if path.suffix == ".gz" else path.open("r", encoding="utf8")
+
+
+def read_parallel(
+    path: Union[str, Path],
+    src_lang: Optional[str] = None,
+    tgt_lang: Optional[str] = None,
+    limit: Optional[int] = None,
+) -> Iterator[Tuple[Words, Words]]:
+    """Stream ``(src_words, tgt_words)`` from a parallel corpus, recognised by its content.
+
+    * pair JSONL (``{"id", "src": {"words"}, "tgt": {"words"}}`` records): the words as they are;
+    * MAFAND-MT JSONL (``{"translation": {"en": ..., "swa": ...}}``; ``.gz`` allowed): ``src_lang``
+      and ``tgt_lang`` name the keys, the text is split with spaCy's tokenizer of the language;
+    * plain text in the fast_align/eflomal joint format ``source words ||| target words``.
+    Errors name the file and line.
+    """
+    from ..doc import blank
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError("parallel corpus not found", path)
+    tokenizers: Dict[str, Callable[[str], Words]] = {}
+
+    def tokenize(text: str, lang: str) -> Words:
+        if lang not in tokenizers:
+            tok = blank(lang).tokenizer
+            tokenizers[lang] = lambda t, tok=tok: [x.text for x in tok(t) if not x.is_space]
+        return tokenizers[lang](text)
+
+    n = 0
+    with _open_text(path) as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if limit is not None and n >= limit:
+                return
+            stripped = line.strip()
+            if stripped.startswith("{"):
+                try:
+                    value = json.loads(stripped)
+                except json.JSONDecodeError as err:
+                    raise InputError(f"invalid JSON: {err.msg}", path, lineno) from None
+                if "translation" in value:
+                    tr = value["translation"]
+                    if not src_lang or not tgt_lang:
+                        raise InputError(
+                            f"a MAFAND-style record needs src_lang and tgt_lang (keys: {sorted(tr)})", path, lineno
+                        )
+                    if src_lang not in tr or tgt_lang not in tr:
+                        raise InputError(f"record has languages {sorted(tr)}, not {src_lang!r}/{tgt_lang!r}", path, lineno)
+                    yield tokenize(tr[src_lang], src_lang), tokenize(tr[tgt_lang], tgt_lang)
+                elif "src" in value and "tgt" in value:
+                    try:
+                        yield list(value["src"]["words"]), list(value["tgt"]["words"])
+                    except (KeyError, TypeError):
+                        raise InputError("a pair record needs src.words and tgt.words", path, lineno) from None
+                else:
+                    raise InputError("unknown JSON record (expected a pair or a MAFAND record)", path, lineno)
+            else:
+                parts = line.rstrip("\n").split(" ||| ")
+                if len(parts) != 2:
+                    raise InputError("expected 'source words ||| target words'", path, lineno)
+                yield parts[0].split(), parts[1].split()
+            n += 1
+
+
+@spacy_registry.readers("spacy-xproj.ParallelCorpus.v1")
+def create_parallel_corpus(
+    path: str, src_lang: Optional[str] = None, tgt_lang: Optional[str] = None, limit: Optional[int] = None
+) -> Callable[[], Iterator[Tuple[Words, Words]]]:
+    """A reader of ``(src_words, tgt_words)`` pairs for aligner priors (see :func:`read_parallel`)."""
+
+    def reader() -> Iterator[Tuple[Words, Words]]:
+        return read_parallel(path, src_lang, tgt_lang, limit)
+
+    return reader
+
+
+@aligners("spacy-xproj.Eflomal.v1")
+def create_eflomal_aligner(
+    symmetrize: str = "grow-diag-final-and",
+    n_iterations: Optional[List[int]] = None,
+    rel_iterations: float = 1.0,
+    n_samplers: int = 1,
+    model: int = 3,
+    null_prior: float = 0.2,
+    seed: int = 0,
+    lowercase: bool = True,
+    deterministic: bool = True,
+    priors_from: Optional[str] = None,
+    priors_src_lang: Optional[str] = None,
+    priors_tgt_lang: Optional[str] = None,
+    prior_weight: float = 1.0,
+    prefix_len: int = 0,
+) -> EflomalAligner:
+    """eflomal, both directions, symmetrised; seeded; optional priors from a parallel corpus.
+
+    ``priors_from`` is a parallel corpus (pair JSONL, MAFAND JSONL or ``src ||| tgt`` text, see
+    :func:`read_parallel`); it is read lazily, the first time the aligner is used without priors.
+    """
+    source = create_parallel_corpus(priors_from, priors_src_lang, priors_tgt_lang) if priors_from else None
+    return EflomalAligner(
+        symmetrize=symmetrize,
+        n_iterations=n_iterations,
+        rel_iterations=rel_iterations,
+        n_samplers=n_samplers,
+        model=model,
+        null_prior=null_prior,
+        seed=seed,
+        lowercase=lowercase,
+        deterministic=deterministic,
+        priors_from=source,
+        prior_weight=prior_weight,
+        prefix_len=prefix_len,
+    )

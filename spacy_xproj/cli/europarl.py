@@ -1,0 +1,221 @@
+"""``xproj europarl``: the intrinsic Europarl-NER projection benchmark (PAPER 3.7, 4.1).
+
+Gold English entities are projected onto the real, sentence-parallel German sentence and scored
+(entity-level micro P/R/F1, seqeval-equal) against the gold German entities, for every aligner
+setting x projection method. No translation, no source model: it isolates alignment + projection.
+
+Aligner settings are ``NAME[/KEY=VALUE...][:INIT][@BATCH]``: ``NAME`` is a short aligner name
+(``eflomal``, ``simalign``, ``awesome``) or a registered ``@xproj_aligners`` name; ``KEY=VALUE``
+are arguments of the registered function (JSON values, else strings), e.g.
+``eflomal/prefix_len=5/symmetrize=intersection``; ``INIT`` (trainable aligners
+only) is ``none`` (the aligned batch is its own corpus) or ``self`` (initialised on the benchmark
+pairs first, then aligned with those statistics) or a path to a parallel corpus; ``BATCH`` is the
+number of pairs aligned together (default: all at once).
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+import typer
+
+from .app import app
+
+METHODS: Dict[str, Dict[str, Any]] = {
+    "heuristic": {"@xproj_projectors": "spacy-xproj.HeuristicProjector.v1"},
+    "heuristic-nothr": {"@xproj_projectors": "spacy-xproj.HeuristicProjector.v1", "length_ratio_threshold": None},
+    "candidates": {
+        "@xproj_projectors": "spacy-xproj.CandidateProjector.v1",
+        "extractor": {"@xproj_candidates": "spacy-xproj.NgramCandidates.v1", "max_len": 10},
+        "scorer": {"@xproj_scorers": "spacy-xproj.AlignScore.v1"},
+        "solver": {"@xproj_solvers": "spacy-xproj.GreedySolver.v1"},
+    },
+    "candidates-exact": {
+        "@xproj_projectors": "spacy-xproj.CandidateProjector.v1",
+        "extractor": {"@xproj_candidates": "spacy-xproj.NgramCandidates.v1", "max_len": 10},
+        "scorer": {"@xproj_scorers": "spacy-xproj.AlignScore.v1"},
+        "solver": {"@xproj_solvers": "spacy-xproj.MilpSolver.v1"},
+    },
+}
+
+
+@dataclass
+class AlignerSetting:
+    name: str
+    init: str = "none"
+    batch_size: Optional[int] = None
+    options: Optional[Dict[str, Any]] = None
+
+    @property
+    def label(self) -> str:
+        opts = "".join(f"/{k}={v}" for k, v in (self.options or {}).items())
+        out = self.name + opts + ("" if self.init == "none" else f":{self.init}")
+        return out + (f"@{self.batch_size}" if self.batch_size else "")
+
+    @classmethod
+    def parse(cls, text: str) -> "AlignerSetting":
+        from ..errors import ConfigError
+
+        batch: Optional[int] = None
+        if "@" in text:
+            text, b = text.rsplit("@", 1)
+            if not b.isdigit() or int(b) < 1:
+                raise ConfigError(f"aligner setting {text}@{b}: the batch size must be a positive integer")
+            batch = int(b)
+        name, _, init = text.partition(":")
+        name, *raw = name.split("/")
+        options: Dict[str, Any] = {}
+        for item in raw:
+            key, eq, value = item.partition("=")
+            if not eq or not key:
+                raise ConfigError(f"aligner option {item!r} must be KEY=VALUE")
+            try:
+                options[key] = json.loads(value)
+            except json.JSONDecodeError:
+                options[key] = value
+        return cls(name, init or "none", batch, options or None)
+
+
+@dataclass
+class Row:
+    aligner: str
+    method: str
+    precision: float
+    recall: float
+    f1: float
+    projection_rate: float
+    n_gold: int
+    n_pred: int
+    align_seconds: float
+    project_seconds: float
+
+
+def align_setting(setting: AlignerSetting, pairs: Sequence[Any], seed: Optional[int] = None) -> Tuple[List[Any], float]:
+    """Alignments of ``pairs`` (src -> tgt) under one aligner setting, and the seconds it took."""
+    from ..align.eflomal_backend import read_parallel
+    from ..errors import ConfigError
+    from .align import build_aligner
+
+    overrides = dict(setting.options or {})
+    if seed is not None and setting.name == "eflomal":
+        overrides["seed"] = seed
+    aligner, _ = build_aligner(setting.name, overrides=overrides)
+    src = [list(p.src.words) for p in pairs]
+    tgt = [list(p.tgt.words) for p in pairs]
+    start = time.perf_counter()
+    if setting.init != "none":
+        if not hasattr(aligner, "initialize"):
+            raise ConfigError(f"aligner {setting.name!r} is not trainable; use {setting.name}:none")
+        if setting.init == "self":
+            aligner.initialize(zip(src, tgt))
+        else:
+            aligner.initialize(read_parallel(setting.init))
+    size = setting.batch_size or max(1, len(pairs))
+    alignments: List[Any] = []
+    for k in range(0, len(pairs), size):
+        alignments.extend(aligner(src[k:k + size], tgt[k:k + size]))
+    return alignments, time.perf_counter() - start
+
+
+def run_benchmark(
+    pairs: Sequence[Any],
+    settings: Sequence[AlignerSetting],
+    methods: Sequence[str],
+    seed: Optional[int] = None,
+    log: Callable[[str], None] = lambda s: None,
+) -> List[Row]:
+    """Every aligner setting x projection method on ``pairs`` (gold ``src.ents`` and ``tgt.ents``)."""
+    from spacy.util import registry
+
+    from ..errors import ConfigError
+    from ..evaluate.metrics import evaluate_pairs
+    from ..projection.component import project_pairs
+    from ..types import Pair
+
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        raise ConfigError(f"unknown projection method(s) {unknown}; choose from {', '.join(METHODS)}")
+    projectors = {m: registry.resolve({"p": METHODS[m]})["p"] for m in methods}
+    rows: List[Row] = []
+    for setting in settings:
+        alignments, align_s = align_setting(setting, pairs, seed)
+        aligned = [Pair(p.id, p.src, p.tgt, al, {}) for p, al in zip(pairs, alignments)]
+        for method in methods:
+            start = time.perf_counter()
+            projected = project_pairs(aligned, projectors[method])
+            proj_s = time.perf_counter() - start
+            res = evaluate_pairs(projected, pairs)
+            o = res["overall"]
+            row = Row(
+                setting.label, method, o["precision"], o["recall"], o["f1"], res["projection_rate"],
+                o["n_gold"], o["n_pred"], round(align_s, 2), round(proj_s, 2),
+            )
+            rows.append(row)
+            log(f"{row.aligner:<24} {row.method:<18} F1 {row.f1:.4f}")
+    return rows
+
+
+def format_rows(rows: Sequence[Row]) -> str:
+    """A markdown table of the rows (F1, P, R as percentages)."""
+    lines = [
+        "| aligner | method | F1 | P | R | proj. rate | pred / gold | align s | project s |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r.aligner} | {r.method} | {100 * r.f1:.1f} | {100 * r.precision:.1f} | {100 * r.recall:.1f} "
+            f"| {r.projection_rate:.3f} | {r.n_pred} / {r.n_gold} | {r.align_seconds:.1f} | {r.project_seconds:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+@app.command("europarl")
+def europarl_command(
+    aligner: str = typer.Option(
+        "eflomal,eflomal:self", "--aligner", "-a",
+        help="Comma-separated aligner settings NAME[:none|self|CORPUS][@BATCH], e.g. eflomal:self@32.",
+    ),
+    method: str = typer.Option("heuristic,candidates", "--method", "-m", help=f"Comma-separated: {', '.join(METHODS)}."),
+    src: str = typer.Option("en", help="Source language of the Europarl-NER files."),
+    tgt: str = typer.Option("de", help="Target language of the Europarl-NER files."),
+    data: Optional[Path] = typer.Option(None, help="Europarl-NER folder (default: $XPROJ_DATA_DIR/europarl_ner)."),
+    limit: Optional[int] = typer.Option(None, help="Use only the first N sentence pairs."),
+    seed: Optional[int] = typer.Option(None, help="Aligner seed (eflomal)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the results as JSON here."),
+    table: Optional[Path] = typer.Option(None, "--table", help="Write the markdown table here."),
+) -> None:
+    """Europarl-NER intrinsic projection: gold src entities -> real tgt sentence, F1 vs gold tgt."""
+    from .. import align as _align  # noqa: F401
+    from .. import projection as _projection  # noqa: F401
+    from ..corpus.europarl import read_europarl
+    from ..settings import data_dir
+
+    folder = data or (data_dir() / "europarl_ner")
+    pairs = read_europarl(folder, src, tgt)
+    if limit is not None:
+        pairs = pairs[:limit]
+    settings = [AlignerSetting.parse(s.strip()) for s in aligner.split(",") if s.strip()]
+    methods = [m.strip() for m in method.split(",") if m.strip()]
+    rows = run_benchmark(pairs, settings, methods, seed, log=lambda s: typer.echo(s, err=True))
+    text = format_rows(rows)
+    typer.echo(text)
+    command = "xproj europarl " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else "xproj europarl"
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        payload = {
+            "benchmark": f"europarl-ner {src}->{tgt}",
+            "pairs": len(pairs),
+            "command": command,
+            "machine": f"{platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+            "rows": [asdict(r) for r in rows],
+        }
+        output.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf8")
+    if table is not None:
+        table.parent.mkdir(parents=True, exist_ok=True)
+        table.write_text(text + "\n", encoding="utf8")

@@ -1,0 +1,116 @@
+"""The xproj_aligner component: pipe, errors, initialize from examples/corpus, save and load."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Tuple
+
+import pytest
+import spacy
+from spacy.training import Example
+
+pytest.importorskip("eflomal")
+
+from spacy_xproj.doc import pair_to_doc  # noqa: E402
+from spacy_xproj.types import Alignment, Pair, Side  # noqa: E402
+
+
+def _conll_words(path: Path) -> List[List[str]]:
+    sents, words = [], []
+    for line in path.read_text(encoding="utf8").splitlines():
+        if not line.strip():
+            if words:
+                sents.append(words)
+                words = []
+            continue
+        words.append(line.split("\t")[0])
+    if words:
+        sents.append(words)
+    return sents
+
+
+@pytest.fixture(scope="module")
+def pairs(europarl_dir: Path) -> List[Pair]:
+    en = _conll_words(europarl_dir / "en-europarl.test.conll02")[:150]
+    de = _conll_words(europarl_dir / "de-europarl.test.conll02")[:150]
+    return [Pair(f"ep/{k}", Side("en", s), Side("de", t)) for k, (s, t) in enumerate(zip(en, de))]
+
+
+def _nlp(**cfg):
+    nlp = spacy.blank("de")
+    nlp.add_pipe("xproj_aligner", config={"aligner": {"@xproj_aligners": "spacy-xproj.Eflomal.v1", **cfg}})
+    return nlp
+
+
+def test_pipe_aligns_whole_batch_like_the_backend(pairs):
+    from spacy_xproj.align.eflomal_backend import EflomalAligner
+
+    nlp = _nlp()
+    docs = [pair_to_doc(p, "tgt") for p in pairs[:60]]
+    out = list(nlp.pipe(docs, batch_size=60))
+    expected = EflomalAligner()([p.tgt.words for p in pairs[:60]], [p.src.words for p in pairs[:60]])
+    assert [d._.alignment for d in out] == expected
+    for d in out:
+        d._.alignment.validate(len(d), len(d._.translation))
+
+
+def test_missing_translation_is_a_clear_error():
+    nlp = _nlp()
+    with pytest.raises(ValueError, match="no doc._.translation"):
+        nlp("Ein Satz ohne Übersetzung")
+
+
+def test_initialize_from_examples_save_load_same_output(tmp_path: Path, pairs):
+    nlp = _nlp(seed=5)
+    examples = [Example(pair_to_doc(p, "src"), pair_to_doc(p, "src")) for p in pairs]
+    nlp.initialize(lambda: examples)
+    aligner = nlp.get_pipe("xproj_aligner").aligner
+    assert aligner.is_initialized and aligner.priors.n_pairs == len(pairs)
+    new = Pair("new", Side("en", pairs[3].src.words), Side("de", pairs[3].tgt.words))
+    before = nlp(pair_to_doc(new, "src"))._.alignment
+    assert len(before) > 0.5 * len(new.src.words)
+    nlp.to_disk(tmp_path / "pipeline")
+    assert (tmp_path / "pipeline" / "xproj_aligner" / "aligner.bin").stat().st_size > 1000
+    loaded = spacy.load(tmp_path / "pipeline")
+    assert loaded.get_pipe("xproj_aligner").aligner.is_initialized
+    after = loaded(pair_to_doc(new, "src"))._.alignment
+    assert after == before
+    # bytes round trip too
+    again = _nlp(seed=5)
+    again.get_pipe("xproj_aligner").from_bytes(nlp.get_pipe("xproj_aligner").to_bytes())
+    assert again(pair_to_doc(new, "src"))._.alignment == before
+
+
+def test_initialize_from_corpus_config(tmp_path: Path, pairs):
+    from spacy_xproj.corpus.jsonl import write_pairs
+
+    corpus = tmp_path / "pairs.jsonl"
+    write_pairs(corpus, pairs[:40])
+    nlp = _nlp()
+    nlp.config["initialize"]["components"]["xproj_aligner"] = {
+        "corpus": {"@readers": "spacy-xproj.ParallelCorpus.v1", "path": str(corpus)},
+        "corpus_doc_side": "tgt",
+    }
+    nlp.initialize()
+    priors = nlp.get_pipe("xproj_aligner").aligner.priors
+    assert priors.n_pairs == 40
+    # docs are German (the tgt side): priors are oriented doc -> translation
+    assert any(s in {"europäischen"} for s, _ in priors.lex)
+
+
+def test_initialize_without_pairs_is_an_error():
+    nlp = _nlp()
+    docs = [spacy.blank("de")("kein Paar")]
+    with pytest.raises(ValueError, match="no sentence pairs"):
+        nlp.initialize(lambda: [Example(d, d) for d in docs])
+
+
+def test_scorer_against_gold_links():
+    from spacy_xproj.align.component import score_alignments
+
+    nlp = spacy.blank("en")
+    pred, gold = nlp("a b"), nlp("a b")
+    pred._.alignment = Alignment([(0, 0), (1, 0)])
+    gold._.alignment = Alignment([(0, 0), (1, 1)])
+    scores = score_alignments([Example(pred, gold)])
+    assert scores["align_p"] == 0.5 and scores["align_r"] == 0.5 and scores["align_aer"] == 0.5
+    assert score_alignments([Example(nlp("a"), nlp("a"))])["align_f"] is None
