@@ -37,10 +37,10 @@ from . import align, bench, convert, europarl, evaluate, label, project, report,
 
 def main() -> None:
     """Console-script entry point; user-facing errors print one clear line, not a traceback."""
-    from ..errors import XprojError
+    from ..errors import MissingExtraError, XprojError
 
     try:
         app()
-    except XprojError as err:
+    except (XprojError, MissingExtraError) as err:
         typer.echo(f"error: {err}", err=True)
         raise SystemExit(1)
