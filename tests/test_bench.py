@@ -1,0 +1,115 @@
+"""``xproj bench``: runs offline on tiny sizes, reports machine/versions/command, writes JSON.
+
+No timing is asserted (speed belongs to the benchmark itself); these tests check that every part
+runs, that the report is complete, and that the solvers agree where they must.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from spacy_xproj.bench.data import diagonal_alignment, stress_inputs
+from spacy_xproj.cli.app import app
+from spacy_xproj.types import overlaps
+
+runner = CliRunner()
+
+
+def test_stress_generator_is_seeded_and_valid() -> None:
+    a, info = stress_inputs(5, 100, 300, 10, 20, seed=7)
+    b, _ = stress_inputs(5, 100, 300, 10, 20, seed=7)
+    c, _ = stress_inputs(5, 100, 300, 10, 20, seed=8)
+    assert [(x.tgt_words, x.src_ents, x.alignment.links) for x in a] == [
+        (x.tgt_words, x.src_ents, x.alignment.links) for x in b
+    ]
+    assert [x.alignment.links for x in a] != [x.alignment.links for x in c]
+    assert info["sentences"] == 5
+    for inp in a:
+        assert 100 <= len(inp.tgt_words) <= 300
+        assert 10 <= len(inp.src_ents) <= 20
+        inp.alignment.validate(len(inp.src_words), len(inp.tgt_words))
+        spans = [e.span for e in inp.src_ents]
+        assert all(not overlaps(x, y) for i, x in enumerate(spans) for y in spans[i + 1 :])
+    with pytest.raises(ValueError):
+        stress_inputs(1, 300, 100)
+
+
+def test_diagonal_alignment() -> None:
+    al = diagonal_alignment(5, 9)
+    assert al.links == [(0, 0), (1, 2), (2, 4), (3, 6), (4, 8)]
+    assert diagonal_alignment(1, 4).links == [(0, 0)]
+    assert diagonal_alignment(0, 4).links == []
+
+
+def test_bench_cli_stress_and_europarl(tmp_path: Path, europarl_dir: Path) -> None:
+    out = tmp_path / "bench.json"
+    result = runner.invoke(
+        app,
+        [
+            "bench", "--sets", "stress,europarl", "--aligner", "diagonal",
+            "--europarl-dir", str(europarl_dir), "--europarl-limit", "25",
+            "--stress-sentences", "2", "--stress-words", "30-40", "--stress-entities", "3-4",
+            "--stress-max-len", "5,inf", "--milp-stress", "1", "--milp-europarl", "10",
+            "--repeat", "1", "--output", str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    for needle in ("command:", "machine:", "versions:", "numpy", "pulp", "spacy-xproj", "solver exact"):
+        assert needle in result.output
+    report = json.loads(out.read_text())
+    assert report["command"].endswith(f"--output {out}")
+    assert report["machine"]["logical_cores"] >= 1 and report["machine"]["cpu"]
+    assert report["versions"]["numpy"] and report["versions"]["pulp"]
+    eur = report["sets"]["europarl"]
+    assert eur["info"]["sentences"] == 25
+    assert "diagonal" in eur["info"]["used"]
+    assert eur["methods"]["heuristic"]["sentences"] == 25
+    assert eur["methods"]["heuristic"]["peak_memory_mb"] >= 0
+    part = eur["candidates"]["M=10"]
+    assert part["align_score_build"]["sentences"] == part["sentences_with_entities"]
+    for name in ("greedy", "milp", "exact"):
+        assert part["solvers"][name]["sentences_per_second"] > 0
+    comp = part["comparisons"]["exact_vs_milp"]
+    assert comp["sentences"] == 10 and comp["equal_objective"] == 10
+    greedy = part["comparisons"]["exact_vs_greedy"]
+    assert greedy["exact_lower"] == 0  # the exact optimum is never below greedy
+    stress = report["sets"]["stress"]
+    assert set(stress["candidates"]) == {"M=5", "M=inf"}
+    assert stress["candidates"]["M=5"]["comparisons"]["exact_vs_milp"]["equal_objective"] == 1
+    assert stress["candidates"]["M=inf"]["solvers"]["exact"]["sentences"] == 2
+    assert "exact_vs_milp_speedup" in report["targets"]
+
+
+def test_bench_skips_dense_solvers_above_the_limit(tmp_path: Path, monkeypatch) -> None:
+    out = tmp_path / "b.json"
+    args = [
+        "bench", "--sets", "stress", "--methods", "greedy,milp,exact", "--stress-sentences", "1",
+        "--stress-words", "40-40", "--stress-entities", "2-2", "--stress-max-len", "inf",
+        "--max-dense-candidates", "100", "--max-milp-variables", "10", "--repeat", "1", "-o", str(out),
+    ]
+    monkeypatch.setattr("sys.argv", ["/usr/bin/xproj", *args])  # as typed in a shell
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["command"] == "xproj " + " ".join(args)
+    solvers = json.loads(out.read_text())["sets"]["stress"]["candidates"]["M=inf"]["solvers"]
+    assert "overlap matrix" in solvers["greedy"]["skipped"]
+    assert "max_milp_variables=10" in solvers["milp"]["skipped"]
+    assert solvers["exact"]["sentences"] == 1
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--sets", "wikipedia"],
+        ["--methods", "heuristic,simplex"],
+        ["--stress-words", "300-100"],
+        ["--stress-max-len", "0"],
+        ["--aligner", "giza"],
+    ],
+)
+def test_bench_bad_options(args) -> None:
+    result = runner.invoke(app, ["bench", *args])
+    assert result.exit_code != 0
