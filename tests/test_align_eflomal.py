@@ -14,30 +14,19 @@ from spacy_xproj.align.eflomal_backend import (  # noqa: E402
     read_parallel,
     symmetrize_links,
 )
+from spacy_xproj.corpus.europarl import read_europarl  # noqa: E402
+from spacy_xproj.corpus.jsonl import write_pairs  # noqa: E402
+from spacy_xproj.corpus.mafand import read_mafand  # noqa: E402
 from spacy_xproj.errors import ConfigError, InputError  # noqa: E402
 from spacy_xproj.registry import aligners  # noqa: E402
-
-
-def _conll_words(path: Path) -> List[List[str]]:
-    sents, words = [], []
-    for line in path.read_text(encoding="utf8").splitlines():
-        if not line.strip():
-            if words:
-                sents.append(words)
-                words = []
-            continue
-        words.append(line.split("\t")[0])
-    if words:
-        sents.append(words)
-    return sents
+from spacy_xproj.types import Pair, Side  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def europarl_words(europarl_dir: Path) -> Tuple[List[List[str]], List[List[str]]]:
-    en = _conll_words(europarl_dir / "en-europarl.test.conll02")
-    de = _conll_words(europarl_dir / "de-europarl.test.conll02")
-    assert len(en) == len(de) == 799
-    return en[:200], de[:200]
+    pairs = read_europarl(europarl_dir)
+    assert len(pairs) == 799
+    return [p.src.words for p in pairs[:200]], [p.tgt.words for p in pairs[:200]]
 
 
 def _f1(a, b) -> float:
@@ -103,11 +92,18 @@ def test_priors_from_pair_jsonl_and_text(tmp_path: Path, europarl_words):
     aligner([en[0]], [de[0]])
     assert aligner.is_initialized and aligner.priors.n_pairs == 50
     assert list(read_parallel(text, limit=2)) == [(en[0], de[0]), (en[1], de[1])]
+    jsonl = tmp_path / "pairs.jsonl"
+    write_pairs(jsonl, [Pair(f"p/{k}", Side("en", s), Side("de", t)) for k, (s, t) in enumerate(zip(en[:5], de[:5]))])
+    assert list(read_parallel(jsonl)) == list(zip(en[:5], de[:5]))
+    assert list(read_parallel(jsonl, limit=2)) == list(zip(en[:2], de[:2]))
 
 
 def test_read_parallel_mafand(mafand_dir: Path):
     pairs = list(read_parallel(mafand_dir / "en-hau" / "dev.jsonl", "en", "hau", limit=3))
     assert len(pairs) == 3 and all(s and t for s, t in pairs)
+    # the package's MAFAND reader does the reading and tokenising
+    expected = [(p.src.words, p.tgt.words) for p in read_mafand(mafand_dir / "en-hau" / "dev.jsonl", "en", "hau")]
+    assert pairs == expected[:3]
     with pytest.raises(InputError, match="src_lang"):
         list(read_parallel(mafand_dir / "en-hau" / "dev.jsonl", limit=1))
 
@@ -119,6 +115,12 @@ def test_bad_inputs(tmp_path: Path):
         list(read_parallel(bad))
     with pytest.raises(InputError, match="not found"):
         list(read_parallel(tmp_path / "missing.txt"))
+    bad.write_text('{"text": "neither a pair nor MAFAND"}\n', encoding="utf8")
+    with pytest.raises(InputError, match="unknown JSON record"):
+        list(read_parallel(bad))
+    bad.write_text('{"id": "a", "src": {"lang": "en", "words": ["a"]}, "tgt": {"lang": "de", "words": ["b"]}}\n{oops\n')
+    with pytest.raises(InputError, match="line 2"):
+        list(read_parallel(bad))
     with pytest.raises(ConfigError):
         EflomalAligner(symmetrize="diagonal")
     with pytest.raises(ConfigError, match="n_samplers"):
@@ -147,3 +149,9 @@ def test_symmetrisation_hand_example():
     assert symmetrize_links([(0, 0), (3, 3)], [(0, 0)], "grow-diag-final-and") == [(0, 0), (3, 3)]
     assert symmetrize_links([(0, 0), (0, 3)], [(0, 0)], "grow-diag-final-and") == [(0, 0)]
     assert symmetrize_links([(0, 0), (0, 3)], [(0, 0)], "grow-diag-final") == [(0, 0), (0, 3)]
+    # the one-way settings keep a single direction (deduplicated, sorted)
+    assert symmetrize_links([(2, 1), (0, 0), (2, 1)], rev, "forward") == [(0, 0), (2, 1)]
+    assert symmetrize_links(fwd, rev, "reverse") == [(0, 0), (1, 1), (2, 2)]
+    assert symmetrize_links([], [], "grow-diag-final-and") == []
+    with pytest.raises(ConfigError, match="unknown symmetrisation"):
+        symmetrize_links(fwd, rev, "grow")

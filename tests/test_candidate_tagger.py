@@ -14,7 +14,7 @@ from spacy.training import Example
 
 import spacy_xproj  # noqa: F401  (registers the factory, reader, scorer)
 from spacy_xproj.candidate_tagger.component import CandidateTagger
-from spacy_xproj.candidate_tagger.corpus import create_candidate_corpus, iob_to_entities, read_conll_sentences
+from spacy_xproj.candidate_tagger.corpus import create_candidate_corpus, read_conll_sentences
 from spacy_xproj.candidate_tagger.iob import B, I, O, span_scores, spans_from_tags, tags_from_spans
 from spacy_xproj.candidate_tagger.scoring import score_candidates
 from spacy_xproj.errors import InputError
@@ -63,13 +63,6 @@ def test_span_scores_average_begin_and_inside_probabilities():
     assert span_scores(probs, [(0, 2), (2, 3)]) == pytest.approx([(0.8 + 0.6) / 2, 0.05])
 
 
-def test_iob_to_entities_conlleval_rule():
-    tags = ["B-PER", "I-PER", "I-LOC", "O", "I-ORG", "B-ORG", "B-ORG", "I-ORG"]
-    assert iob_to_entities(tags) == [(0, 2, "PER"), (2, 3, "LOC"), (4, 5, "ORG"), (5, 6, "ORG"), (6, 8, "ORG")]
-    with pytest.raises(InputError, match="unknown tag 'X-PER'"):
-        iob_to_entities(["O", "X-PER"], "f.txt", 10)
-
-
 # -- reader ------------------------------------------------------------------------------------
 def _count(path):
     n_sent = n_ent = 0
@@ -82,7 +75,9 @@ def _count(path):
 def test_reader_counts_on_real_files(conll_dir, europarl_dir, masakhaner_dir):
     # figures from ../shared/data/README.md (conlleval chunking)
     assert _count(conll_dir / "dev.txt") == (3250, 5942)
+    assert _count(conll_dir / "test.txt") == (3453, 5648)
     assert _count(europarl_dir / "de-europarl.test.conll02") == (799, 693)
+    assert _count(europarl_dir / "en-europarl.test.conll02") == (799, 702)
     assert _count(masakhaner_dir / "hau" / "test.txt")[1] == 4109
 
 
@@ -91,6 +86,23 @@ def test_reader_reads_wikineural_index_columns(data_root):
     first_words, _ = next(read_conll_sentences(path))
     assert first_words[:3] == ["Her", "visit", "to"]
     assert sum(1 for _ in read_conll_sentences(path)) == 11590
+
+
+def test_reader_is_the_package_conll_reader(tmp_path):
+    # The reader is spacy_xproj.corpus.conll's: the original 4-column CoNLL-2003 layout with
+    # -DOCSTART- works, and the conlleval rule applies (a stray I- opens an entity, I- of another
+    # type starts a new one).
+    path = tmp_path / "conll03.txt"
+    path.write_text(
+        "-DOCSTART- -X- -X- O\n\n"
+        "EU NNP B-NP I-ORG\nrejects VBZ B-VP O\nGerman JJ B-NP I-MISC\ncall NN I-NP I-LOC\n\n"
+        "Peter NNP B-NP B-PER\nBlackburn NNP I-NP I-PER\n",
+        encoding="utf8",
+    )
+    assert list(read_conll_sentences(path)) == [
+        (["EU", "rejects", "German", "call"], [(0, 1, "ORG"), (2, 3, "MISC"), (3, 4, "LOC")]),
+        (["Peter", "Blackburn"], [(0, 2, "PER")]),
+    ]
 
 
 def test_corpus_examples_collapse_labels_and_fill_span_key(conll_dir):

@@ -67,16 +67,17 @@ class Aligner(Protocol):
 # symmetrisation
 # ---------------------------------------------------------------------------------------------
 
-#: Neighbourhood of the "diag" growing heuristics: horizontal, vertical, then diagonal
-#: (the order of Koehn et al. 2003 / the Moses training scripts).
+#: Neighbourhood of the "diag" growing heuristics as ``(d_src, d_tgt)`` offsets, in the order of
+#: Koehn's pseudocode and Moses ``symal``, which write them as ``(d_e, d_f)`` with ``e`` the
+#: target and ``f`` the source word: target -1, source -1, target +1, source +1, then diagonals.
 _NEIGHBOURS: Tuple[Tuple[int, int], ...] = (
-    (-1, 0),
     (0, -1),
-    (1, 0),
+    (-1, 0),
     (0, 1),
+    (1, 0),
     (-1, -1),
-    (-1, 1),
     (1, -1),
+    (-1, 1),
     (1, 1),
 )
 
@@ -136,35 +137,38 @@ def _grow(
         src_aligned.add(i)
         tgt_aligned.add(j)
 
-    # GROW-DIAG: sweep the current alignment in row-major order; a neighbour from the union is
-    # added when its source or its target word is still unaligned. Points added during a sweep
-    # are visited later in the same sweep (as in Koehn's pseudocode); repeat until stable.
+    # The reference (Moses ``symal``; Koehn's pseudocode loops "for english word e, for foreign
+    # word f") visits points in target-major order, (tgt, src), so we do too.
+    order = [(i, j) for j in range(n_tgt) for i in range(n_src)]
+
+    # GROW-DIAG: sweep the *current* alignment in that order; a neighbour from the union is added
+    # when its source or its target word is still unaligned. A point added during a sweep is
+    # visited later in the same sweep if it comes after the current point (symal iterates a
+    # std::set while inserting into it), otherwise in the next sweep; repeat until stable.
     added = True
     while added:
         added = False
-        for i in range(n_src):
-            for j in range(n_tgt):
-                if (i, j) not in alignment:
-                    continue
-                for di, dj in _NEIGHBOURS:
-                    ni, nj = i + di, j + dj
-                    if (ni, nj) in both and (ni, nj) not in alignment and (
-                        ni not in src_aligned or nj not in tgt_aligned
-                    ):
-                        add(ni, nj)
-                        added = True
+        for i, j in order:
+            if (i, j) not in alignment:
+                continue
+            for di, dj in _NEIGHBOURS:
+                ni, nj = i + di, j + dj
+                if (ni, nj) in both and (ni, nj) not in alignment and (
+                    ni not in src_aligned or nj not in tgt_aligned
+                ):
+                    add(ni, nj)
+                    added = True
 
-    # FINAL(-AND): add the remaining directional links of the forward, then of the backward
-    # alignment, whose source OR (FINAL) / source AND (FINAL-AND) target word is unaligned.
+    # FINAL(-AND): add the remaining links of the forward, then of the backward alignment (same
+    # order), whose source OR (FINAL) / source AND (FINAL-AND) target word is unaligned.
     if final:
         for direction in (fwd, bwd):
-            for i in range(n_src):
-                for j in range(n_tgt):
-                    if (i, j) not in direction or (i, j) in alignment:
-                        continue
-                    i_free, j_free = i not in src_aligned, j not in tgt_aligned
-                    if (i_free and j_free) if final_and else (i_free or j_free):
-                        add(i, j)
+            for i, j in order:
+                if (i, j) not in direction or (i, j) in alignment:
+                    continue
+                i_free, j_free = i not in src_aligned, j not in tgt_aligned
+                if (i_free and j_free) if final_and else (i_free or j_free):
+                    add(i, j)
     return _with_scores(alignment, _score_map(forward, backward))
 
 
@@ -183,15 +187,20 @@ def grow_diag_final_and(
 ) -> Alignment:
     """GROW-DIAG-FINAL-AND (Koehn et al. 2003; the Moses / fast_align / eflomal default).
 
-    1. start from the intersection of both directional alignments;
-    2. GROW-DIAG: repeatedly sweep the alignment in row-major order and, for every aligned point,
-       add each of its 8 neighbours (horizontal, vertical, diagonal) that is in the union and whose
-       source or target word is still unaligned; stop when a sweep adds nothing;
-    3. FINAL-AND: add the links of the forward, then of the backward alignment whose source **and**
-       target words are both still unaligned.
+    Follows Moses ``symal -alignment=grow -diagonal=yes -final=yes -both=yes`` exactly:
 
-    Both alignments are in ``(src, tgt)`` orientation over ``n_src x n_tgt`` words. Per-link
-    scores (if any input has them) are the max over the inputs.
+    1. start from the intersection of both directional alignments;
+    2. GROW-DIAG: repeatedly sweep the current alignment in target-major order ``(tgt, src)``
+       and, for every aligned point, add each of its 8 neighbours (horizontal, vertical,
+       diagonal) that is in the union and whose source or target word is still unaligned; points
+       added after the current one are visited in the same sweep; stop when a sweep adds nothing;
+    3. FINAL-AND: add the links of the forward, then of the backward alignment whose source
+       **and** target words are both still unaligned.
+
+    Both alignments are in ``(src, tgt)`` orientation over ``n_src x n_tgt`` words; ``forward``
+    is the direction with at most one source word per target word (eflomal's / fast_align's
+    forward output, symal's first FINAL pass). Per-link scores (if any input has them) are the
+    max over the inputs.
     """
     return _grow(forward, backward, n_src, n_tgt, final=True, final_and=True)
 

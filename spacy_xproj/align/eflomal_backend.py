@@ -10,7 +10,7 @@ translation counts ``LEX``, fertility counts ``FERF``/``FERR`` and jump/distorti
 * :meth:`EflomalAligner.initialize` aligns a parallel corpus (both directions) and turns the links
   into priors, kept in memory;
 * :meth:`EflomalAligner.__call__` aligns new pairs in both directions with those priors and
-  symmetrises the two directions (grow-diag-final-and by default), so a single new pair aligns
+  symmetrises the two directions (``symmetrize``, intersection by default), so a single new pair aligns
   with the statistics of the whole corpus; without priors the given batch is its own corpus;
 * :meth:`EflomalAligner.to_bytes` / :meth:`EflomalAligner.from_bytes` serialise the priors
   (msgpack, sorted, so equal priors give equal bytes).
@@ -30,6 +30,7 @@ from __future__ import annotations
 import atexit
 import gzip
 import hashlib
+import itertools
 import json
 import math
 import os
@@ -48,6 +49,8 @@ import srsly
 from ..errors import ConfigError, InputError, MissingExtraError
 from ..registry import aligners
 from ..types import Alignment, Link
+from .alignment_ops import SYMMETRIZATION_METHODS
+from .alignment_ops import symmetrize as _symmetrize
 from spacy.util import registry as spacy_registry
 
 Words = List[str]
@@ -57,7 +60,7 @@ Links = List[Link]
 PRIORS_FORMAT = "spacy-xproj.eflomal-priors.v1"
 _SEED_NAME = b"eflomal.seed"  # same length as b"/dev/urandom" (12 bytes)
 _URANDOM = b"/dev/urandom"
-SYMMETRIZATIONS = ("grow-diag-final-and", "grow-diag-final", "grow-diag", "intersection", "union", "forward", "reverse")
+SYMMETRIZATIONS = tuple(SYMMETRIZATION_METHODS) + ("forward", "reverse")
 
 
 def _require_eflomal():
@@ -70,56 +73,36 @@ def _require_eflomal():
 
 
 # ---------------------------------------------------------------------------------------------
-# Symmetrisation (private minimal version; the shared helpers live in alignment_ops)
+# Symmetrisation (the shared implementation is alignment_ops.symmetrize; this adds the one-way
+# "forward" / "reverse" settings)
 # ---------------------------------------------------------------------------------------------
 
 
-def symmetrize_links(fwd: Iterable[Link], rev: Iterable[Link], method: str = "grow-diag-final-and") -> Links:
-    """Combine two directional alignments (both as ``(src, tgt)`` links) as Moses/atools do.
+def symmetrize_links(
+    fwd: Iterable[Link],
+    rev: Iterable[Link],
+    method: str = "grow-diag-final-and",
+    n_src: Optional[int] = None,
+    n_tgt: Optional[int] = None,
+) -> Links:
+    """Combine eflomal's two directional alignments (both as ``(src, tgt)`` links).
 
-    ``grow-diag-final-and`` (Koehn et al. 2005): start from the intersection, repeatedly add union
-    links that neighbour (incl. diagonally) an aligned point and whose source or target word is
-    still unaligned, then add remaining union links whose source *and* target word are unaligned.
+    ``forward`` / ``reverse`` keep one direction; every other method is
+    :func:`~spacy_xproj.align.alignment_ops.symmetrize` (Moses ``symal`` semantics). The
+    sentence lengths default to the largest linked index + 1, which gives the same result.
     """
-    f, r = set(map(tuple, fwd)), set(map(tuple, rev))
-    if method == "forward":
-        return sorted(f)
-    if method == "reverse":
-        return sorted(r)
-    if method == "intersection":
-        return sorted(f & r)
-    if method == "union":
-        return sorted(f | r)
     if method not in SYMMETRIZATIONS:
         raise ConfigError(f"unknown symmetrisation {method!r}; choose one of {', '.join(SYMMETRIZATIONS)}")
-    union = f | r
-    out = set(f & r)
-    src_al = {i for i, _ in out}
-    tgt_al = {j for _, j in out}
-    neighbours = [(-1, 0), (0, -1), (1, 0), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1)]
-    added = True
-    while added:
-        added = False
-        for i, j in sorted(out):
-            for di, dj in neighbours:
-                p = (i + di, j + dj)
-                if p in union and p not in out and (p[0] not in src_al or p[1] not in tgt_al):
-                    out.add(p)
-                    src_al.add(p[0])
-                    tgt_al.add(p[1])
-                    added = True
-    if method in ("grow-diag-final", "grow-diag-final-and"):
-        for direction in (f, r):
-            for i, j in sorted(direction):
-                if method == "grow-diag-final-and":
-                    ok = i not in src_al and j not in tgt_al
-                else:
-                    ok = i not in src_al or j not in tgt_al
-                if ok and (i, j) not in out:
-                    out.add((i, j))
-                    src_al.add(i)
-                    tgt_al.add(j)
-    return sorted(out)
+    f, r = Alignment(sorted(set(map(tuple, fwd)))), Alignment(sorted(set(map(tuple, rev))))
+    if method == "forward":
+        return f.links
+    if method == "reverse":
+        return r.links
+    if n_src is None:
+        n_src = 1 + max((i for i, _ in f.links + r.links), default=-1)
+    if n_tgt is None:
+        n_tgt = 1 + max((j for _, j in f.links + r.links), default=-1)
+    return _symmetrize(f, r, n_src, n_tgt, method).links
 
 
 # ---------------------------------------------------------------------------------------------
@@ -386,7 +369,10 @@ class EflomalAligner:
     def __call__(self, src: Sequence[Sequence[str]], tgt: Sequence[Sequence[str]]) -> List[Alignment]:
         """Align each ``src[k]`` with ``tgt[k]``; links are ``(src_index, tgt_index)``."""
         fwd, rev = self.align_directions(src, tgt)
-        return [Alignment(symmetrize_links(f, r, self.symmetrize)) for f, r in zip(fwd, rev)]
+        return [
+            Alignment(symmetrize_links(f, r, self.symmetrize, len(s), len(t)))
+            for f, r, s, t in zip(fwd, rev, src, tgt)
+        ]
 
     def align_directions(self, src: Sequence[Sequence[str]], tgt: Sequence[Sequence[str]]) -> Tuple[List[Links], List[Links]]:
         """Forward and reverse links (both as ``(src, tgt)``) using the priors, if any."""
@@ -480,66 +466,65 @@ def _open_text(path: Path):
     return gzip.open(path, "rt", encoding="utf8") if path.suffix == ".gz" else path.open("r", encoding="utf8")
 
 
+def _parallel_format(path: Path) -> str:
+    """``"mafand"``, ``"pairs"`` or ``"text"``, from the file's first line."""
+    with _open_text(path) as fh:
+        first = fh.readline().strip()
+    if not first.startswith("{"):
+        return "text"
+    try:
+        value = json.loads(first)
+    except json.JSONDecodeError as err:
+        raise InputError(f"invalid JSON: {err.msg}", path, 1) from None
+    if isinstance(value, dict) and "translation" in value:
+        return "mafand"
+    if isinstance(value, dict) and "src" in value and "tgt" in value:
+        return "pairs"
+    raise InputError("unknown JSON record (expected a pair or a MAFAND record)", path, 1)
+
+
 def read_parallel(
     path: Union[str, Path],
     src_lang: Optional[str] = None,
     tgt_lang: Optional[str] = None,
     limit: Optional[int] = None,
 ) -> Iterator[Tuple[Words, Words]]:
-    """Stream ``(src_words, tgt_words)`` from a parallel corpus, recognised by its content.
+    """Stream ``(src_words, tgt_words)`` from a parallel corpus, recognised by its first line.
 
-    * pair JSONL (``{"id", "src": {"words"}, "tgt": {"words"}}`` records): the words as they are;
+    * pair JSONL (``{"id", "src": {"words"}, "tgt": {"words"}}`` records): the words as they are,
+      read with :func:`spacy_xproj.corpus.jsonl.read_pairs`;
     * MAFAND-MT JSONL (``{"translation": {"en": ..., "swa": ...}}``; ``.gz`` allowed): ``src_lang``
-      and ``tgt_lang`` name the keys, the text is split with spaCy's tokenizer of the language;
+      and ``tgt_lang`` name the keys; read and tokenised by :func:`spacy_xproj.corpus.mafand.read_mafand`;
     * plain text in the fast_align/eflomal joint format ``source words ||| target words``.
     Errors name the file and line.
     """
-    from ..doc import blank
+    from ..corpus.jsonl import read_pairs
+    from ..corpus.mafand import read_mafand
 
     path = Path(path)
     if not path.exists():
         raise InputError("parallel corpus not found", path)
-    tokenizers: Dict[str, Callable[[str], Words]] = {}
+    fmt = _parallel_format(path)
+    if fmt == "mafand" and (not src_lang or not tgt_lang):
+        raise InputError("a MAFAND-style file needs src_lang and tgt_lang", path, 1)
+    if fmt == "mafand":
+        pairs: Iterator[Tuple[Words, Words]] = (
+            (p.src.words, p.tgt.words) for p in read_mafand(path, src_lang or "", tgt_lang)
+        )
+    elif fmt == "pairs":
+        pairs = ((p.src.words, p.tgt.words) for p in read_pairs(path, validate=False))
+    else:
+        pairs = _read_joint_text(path)
+    yield from (pairs if limit is None else itertools.islice(pairs, limit))
 
-    def tokenize(text: str, lang: str) -> Words:
-        if lang not in tokenizers:
-            tok = blank(lang).tokenizer
-            tokenizers[lang] = lambda t, tok=tok: [x.text for x in tok(t) if not x.is_space]
-        return tokenizers[lang](text)
 
-    n = 0
+def _read_joint_text(path: Path) -> Iterator[Tuple[Words, Words]]:
     with _open_text(path) as fh:
         for lineno, line in enumerate(fh, start=1):
-            if limit is not None and n >= limit:
-                return
-            stripped = line.strip()
-            if stripped.startswith("{"):
-                try:
-                    value = json.loads(stripped)
-                except json.JSONDecodeError as err:
-                    raise InputError(f"invalid JSON: {err.msg}", path, lineno) from None
-                if "translation" in value:
-                    tr = value["translation"]
-                    if not src_lang or not tgt_lang:
-                        raise InputError(
-                            f"a MAFAND-style record needs src_lang and tgt_lang (keys: {sorted(tr)})", path, lineno
-                        )
-                    if src_lang not in tr or tgt_lang not in tr:
-                        raise InputError(f"record has languages {sorted(tr)}, not {src_lang!r}/{tgt_lang!r}", path, lineno)
-                    yield tokenize(tr[src_lang], src_lang), tokenize(tr[tgt_lang], tgt_lang)
-                elif "src" in value and "tgt" in value:
-                    try:
-                        yield list(value["src"]["words"]), list(value["tgt"]["words"])
-                    except (KeyError, TypeError):
-                        raise InputError("a pair record needs src.words and tgt.words", path, lineno) from None
-                else:
-                    raise InputError("unknown JSON record (expected a pair or a MAFAND record)", path, lineno)
-            else:
-                parts = line.rstrip("\n").split(" ||| ")
-                if len(parts) != 2:
-                    raise InputError("expected 'source words ||| target words'", path, lineno)
-                yield parts[0].split(), parts[1].split()
-            n += 1
+            parts = line.rstrip("\n").split(" ||| ")
+            if len(parts) != 2:
+                raise InputError("expected 'source words ||| target words'", path, lineno)
+            yield parts[0].split(), parts[1].split()
 
 
 @spacy_registry.readers("spacy-xproj.ParallelCorpus.v1")

@@ -51,8 +51,6 @@ class BenchSettings:
     seed: int = 0
     repeat: int = 3
     milp_max_sentences: Dict[str, Optional[int]] = field(default_factory=lambda: {"europarl": None, "stress": 5})
-    #: Greedy builds a dense candidates x candidates overlap matrix: skip it above this.
-    max_dense_candidates: int = 6000
     #: Skip the MILP when a sentence has more positive (entity, candidate) pairs (binaries).
     max_milp_variables: int = 20000
     op: str = "<="
@@ -173,16 +171,6 @@ def bench_set(name: str, inputs: List[ProjectionInput], settings: BenchSettings)
                     part["solvers"][sname] = {
                         "skipped": f"a sentence has {n_vars:,} positive (entity, candidate) pairs, i.e. MILP "
                         f"binaries — above max_milp_variables={settings.max_milp_variables:,}"
-                    }
-                    continue
-            if sname == "greedy":
-                too_big = max((len(p.candidates) for p in problems), default=0)
-                if too_big > settings.max_dense_candidates:
-                    part["solvers"][sname] = {
-                        "skipped": f"a sentence has {too_big:,} candidates; this solver builds a dense "
-                        f"{too_big:,} x {too_big:,} overlap matrix "
-                        f"({too_big**2 / 1024**3:.1f} GiB) — above max_dense_candidates="
-                        f"{settings.max_dense_candidates:,}"
                     }
                     continue
             if sname == "milp":

@@ -2,17 +2,15 @@
 
 ``spacy-xproj.CandidateCorpus.v1`` reads either
 
-* token-per-line NER text (CoNLL-2003 ``TOKEN TAG`` with ``-DOCSTART-`` lines, MasakhaNER
-  ``TOKEN TAG``, Europarl-NER ``TOKEN<TAB>TAG``, WikiNEuRal ``INDEX<TAB>TOKEN<TAB>TAG``), IOB2 with
-  the conlleval rule for stray ``I-`` tags, or
+* token-per-line NER text in any layout of :mod:`spacy_xproj.corpus.conll` (CoNLL-2003 with
+  ``-DOCSTART-`` lines, MasakhaNER ``TOKEN TAG``, Europarl-NER ``TOKEN<TAB>TAG``, WikiNEuRal
+  ``INDEX<TAB>TOKEN<TAB>TAG``), read by that module with its tag rule (conlleval: a stray ``I-``
+  opens an entity) and its errors naming file and line, or
 * a ``.spacy`` DocBin (file or folder, e.g. from ``python -m spacy convert``),
 
 and yields one ``Example`` per sentence whose predicted doc has the gold tokenisation (the tagger is
 used on pre-tokenised words) and whose reference has every entity, label set to ``CAND``, both in
 ``.ents`` and in ``.spans[spans_key]``.
-
-The CoNLL reading here is deliberately minimal and local to this package (see
-:func:`read_conll_sentences`); it is a candidate for consolidation with ``spacy_xproj.corpus.conll``.
 """
 from __future__ import annotations
 
@@ -24,68 +22,21 @@ from spacy.tokens import Doc, Span
 from spacy.training import Corpus, Example
 from spacy.util import registry
 
-from ..errors import InputError
+from ..corpus import conll
 from .iob import SpanT
 from .scoring import DEFAULT_SPANS_KEY, reference_spans
 
 Sentence = Tuple[List[str], List[Tuple[int, int, str]]]  # words, (start, end, label) entities
 
 
-def iob_to_entities(tags: List[str], source: str = "<tags>", line: int = 0) -> List[Tuple[int, int, str]]:
-    """IOB/IOB2 tags to ``(start, end, label)``. ``B-X`` opens an entity; ``I-X`` continues an
-    entity of type X and opens one after ``O`` or another type (conlleval/seqeval rule)."""
-    ents: List[Tuple[int, int, str]] = []
-    start, label = None, None
-    for i, tag in enumerate(tags + ["O"]):
-        if tag == "O":
-            kind, typ = "O", None
-        elif len(tag) > 2 and tag[:2] in ("B-", "I-"):
-            kind, typ = tag[0], tag[2:]
-        else:
-            raise InputError(f"unknown tag {tag!r} (expected O, B-X or I-X)", source, line + i)
-        if start is not None and (kind != "I" or typ != label):
-            ents.append((start, i, label))  # type: ignore[arg-type]
-            start, label = None, None
-        if kind == "B" or (kind == "I" and start is None):
-            start, label = i, typ
-    return ents
-
-
 def read_conll_sentences(path: Union[str, Path]) -> Iterator[Sentence]:
-    """Sentences of a token-per-line NER file (see the module doc for the accepted layouts).
+    """``(words, [(start, end, label), ...])`` per sentence of a token-per-line NER file.
 
-    Blank lines separate sentences; ``-DOCSTART-`` lines are document markers and are skipped.
-    A line with another column count, or an empty token, stops with an :class:`InputError`
-    naming the file and line.
+    A view of :func:`spacy_xproj.corpus.conll.read_conll_sentences` (the package's reader: layouts,
+    ``-DOCSTART-``, the conlleval tag rule and :class:`InputError` naming the file and line).
     """
-    path = Path(path)
-    words: List[str] = []
-    tags: List[str] = []
-    first_line = 0
-    with path.open(encoding="utf8") as f:
-        for lineno, raw in enumerate(f, start=1):
-            line = raw.rstrip("\n").rstrip("\r")
-            if not line.strip():
-                if words:
-                    yield words, iob_to_entities(tags, str(path), first_line)
-                words, tags = [], []
-                continue
-            cols = line.split("\t") if "\t" in line else line.split()
-            if cols[0] == "-DOCSTART-":
-                continue
-            if len(cols) == 3 and cols[0].isdigit():
-                cols = cols[1:]
-            if len(cols) != 2:
-                raise InputError(f"expected 'TOKEN TAG' (or 'INDEX TOKEN TAG'), got {len(cols)} columns", str(path), lineno)
-            token, tag = cols[0].strip(), cols[1].strip()
-            if not token:
-                raise InputError("empty token", str(path), lineno)
-            if not words:
-                first_line = lineno
-            words.append(token)
-            tags.append(tag)
-    if words:
-        yield words, iob_to_entities(tags, str(path), first_line)
+    for sent in conll.read_conll_sentences(path):
+        yield sent.words, [(e.start, e.end, e.label) for e in conll.tags_to_entities(sent.tags)]
 
 
 def make_example(nlp: Language, words: List[str], spans: List[SpanT], spans_key: str, label: str) -> Example:

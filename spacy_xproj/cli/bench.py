@@ -84,9 +84,6 @@ def bench_command(
         0, "--milp-europarl", help="MILP on the first N Europarl problems only (0 = all)."
     ),
     milp_stress: int = typer.Option(5, "--milp-stress", help="MILP on the first N stress problems (0 = all)."),
-    max_dense_candidates: int = typer.Option(
-        6000, "--max-dense-candidates", help="Skip greedy when a sentence has more candidates (dense T x T matrix)."
-    ),
     max_milp_variables: int = typer.Option(
         20000, "--max-milp-variables", help="Skip the MILP when a sentence has more positive (entity, candidate) pairs."
     ),
@@ -120,7 +117,6 @@ def bench_command(
         seed=seed,
         repeat=repeat,
         milp_max_sentences={"europarl": milp_europarl or None, "stress": milp_stress or None},
-        max_dense_candidates=max_dense_candidates,
         max_milp_variables=max_milp_variables,
     )
     report = run_benchmark(settings, command=_command(ctx))

@@ -86,7 +86,10 @@ def solve_greedy(problem: MatchingProblem) -> List[Choice]:
     _, upper = count_bounds(problem.op, problem.n_proj)
     if upper <= 0:
         return []
-    ov = overlap_matrix(problem.candidates)
+    # Overlaps of the picked candidate are computed per pick (O(T)), not as a T x T matrix: with
+    # unbounded n-grams on a long sentence that matrix alone would take gigabytes.
+    spans = np.asarray(problem.candidates, dtype=np.int64)
+    starts, ends = spans[:, 0], spans[:, 1]
     counts = np.zeros(C.shape[0], dtype=np.int64)
     chosen: List[Choice] = []
     while True:
@@ -98,7 +101,7 @@ def solve_greedy(problem: MatchingProblem) -> List[Choice]:
         counts[p] += 1
         if counts[p] >= upper:
             C[p, :] = 0
-        C[:, ov[t]] = 0
+        C[:, (starts < ends[t]) & (starts[t] < ends)] = 0
     return sorted(chosen)
 
 
