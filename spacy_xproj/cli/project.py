@@ -155,7 +155,7 @@ def build_projector(
     solver: str = "greedy",
     constraint: str = "<=",
     n_proj: int = 1,
-    max_candidates: Optional[int] = 10_000,
+    max_candidates: Optional[int] = 20_000,
 ) -> Any:
     """The projector the command-line options describe (every part looked up by registered name)."""
     import spacy_xproj  # noqa: F401  (registers the package's functions)
@@ -241,7 +241,7 @@ def project_command(
     constraint: str = typer.Option("<=", "--constraint", help="Per-entity count constraint: = < <= > >=."),
     n_proj: int = typer.Option(1, "--n-proj", help="Right-hand side of the count constraint."),
     max_candidates: int = typer.Option(
-        10_000, "--max-candidates", help="Guard rail: keep at most this many (the shortest) candidates per "
+        20_000, "--max-candidates", help="Guard rail: keep at most this many (the shortest) candidates per "
         "sentence; capped sentences are counted in the run summary (0 = no cap)."
     ),
     batch_size: int = typer.Option(256, "--batch-size", help="Pairs per batch."),

@@ -36,8 +36,9 @@ CANDIDATES_KEY = "xproj_candidates"  # doc.spans key of target candidate spans (
 PAIR_CANDIDATES_KEY = "tgt_candidates"  # pair meta key of the same, as [[s, e], ...]
 PAIR_SCORES_KEY = "xproj_scores"  # pair meta key: scores parallel to tgt.ents after projection
 # Guard rail: at most this many candidates per sentence (unbounded n-grams on a 1,000-word
-# sentence are 500,500 spans, and an overlap matrix over them would need 233 GiB).
-DEFAULT_MAX_CANDIDATES = 10_000
+# sentence are 500,500 spans, and an overlap matrix over them would need 233 GiB). At the cap the
+# greedy solver's dense overlap matrix takes 400 MB; sentences under ~200 words never reach it.
+DEFAULT_MAX_CANDIDATES = 20_000
 
 
 class CandidateCapWarning(UserWarning):
