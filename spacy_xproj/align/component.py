@@ -71,6 +71,78 @@ def make_alignment_scorer() -> Callable[..., Dict[str, Optional[float]]]:
     return score_alignments
 
 
+def read_parallel_examples(
+    nlp: Language,
+    path: Union[str, Path],
+    src_lang: Optional[str] = None,
+    tgt_lang: Optional[str] = None,
+    doc_side: str = "src",
+    limit: int = 0,
+) -> Iterator[Example]:
+    """Stream training/dev ``Example``s for the aligner from a parallel corpus (see
+    :func:`~spacy_xproj.align.eflomal_backend.read_parallel` for the formats).
+
+    Each example's predicted and reference docs are the ``doc_side`` sentence (``"src"``: the first
+    language; ``"tgt"``: the second) in ``nlp``'s vocab, with the other sentence in
+    ``._.translation``. A pair JSONL record that carries an alignment gives the reference its gold
+    ``._.alignment`` (oriented doc -> translation), which the aligner's scorer compares against.
+    """
+    from ..corpus.jsonl import read_pairs
+    from ..doc import install_extensions, vocab_for
+    from .eflomal_backend import _open_text, read_parallel
+
+    install_extensions()
+    if doc_side not in ("src", "tgt"):
+        raise ConfigError("ParallelExamples: doc_side must be 'src' or 'tgt'")
+    path = Path(path)
+    pairs = False
+    if path.exists():
+        with _open_text(path) as fh:
+            first = next((line for line in fh if line.strip()), "")
+        pairs = first.lstrip().startswith("{") and '"translation"' not in first
+    if pairs:  # pair JSONL: languages and gold alignments from the records
+        stream: Iterator[Tuple[List[str], List[str], str, str, Optional[Alignment]]] = (
+            (list(p.src.words), list(p.tgt.words), p.src.lang, p.tgt.lang, p.alignment) for p in read_pairs(path)
+        )
+    else:
+        stream = (
+            (s, t, src_lang or "xx", tgt_lang or "xx", None) for s, t in read_parallel(path, src_lang, tgt_lang)
+        )
+    n = 0
+    for s, t, s_lang, t_lang, gold in stream:
+        if limit and n >= limit:
+            return
+        words, other, other_lang = (s, t, t_lang) if doc_side == "src" else (t, s, s_lang)
+        if gold is not None and doc_side == "tgt":
+            gold = gold.inverse()
+        docs = []
+        for _ in range(2):  # predicted and reference
+            doc = Doc(nlp.vocab, words=words)
+            doc._.translation = Doc(vocab_for(other_lang), words=other)
+            docs.append(doc)
+        docs[1]._.alignment = gold
+        yield Example(docs[0], docs[1])
+        n += 1
+
+
+@spacy_registry.readers("spacy-xproj.ParallelExamples.v1")
+def create_parallel_examples(
+    path: str,
+    src_lang: Optional[str] = None,
+    tgt_lang: Optional[str] = None,
+    doc_side: str = "src",
+    limit: int = 0,
+) -> Callable[[Language], Iterator[Example]]:
+    """Examples with ``._.translation`` (and gold ``._.alignment`` where a pair record has one)
+    from a parallel corpus, for ``spacy train`` with the ``xproj_aligner`` (configs/aligner.cfg).
+    Streaming: nothing is read before the examples are asked for."""
+
+    def reader(nlp: Language) -> Iterator[Example]:
+        return read_parallel_examples(nlp, path, src_lang, tgt_lang, doc_side, limit)
+
+    return reader
+
+
 class XprojAligner:
     """Fill ``doc._.alignment`` for a doc and its translation (see module docs)."""
 
@@ -90,7 +162,10 @@ class XprojAligner:
         self.scorer = scorer
 
     @property
-    def is_trainable(self) -> bool:
+    def learns_statistics(self) -> bool:
+        """Whether the backend learns from a corpus in ``initialize`` (eflomal). Not spaCy's
+        ``is_trainable``: spaCy reads that as "has a thinc model to update" and would call
+        ``finish_update`` on it in the training loop; this component has no weights."""
         return hasattr(self.aligner, "initialize")
 
     # -- processing -----------------------------------------------------------------------
@@ -135,7 +210,7 @@ class XprojAligner:
         examples. ``corpus_doc_side`` says which side of the corpus pairs corresponds to the docs
         this component will see ("src": first element; "tgt": the pairs are swapped).
         """
-        if not self.is_trainable:
+        if not self.learns_statistics:
             return
         if corpus_doc_side not in ("src", "tgt"):
             raise ConfigError("xproj_aligner: corpus_doc_side must be 'src' or 'tgt'")

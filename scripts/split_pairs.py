@@ -1,0 +1,73 @@
+"""Split (or cut) a pair JSONL file into consecutive parts, line by line, without re-encoding.
+
+Project helper (no `xproj` command splits files):
+
+    python scripts/split_pairs.py IN.jsonl --limit 0 --part train.jsonl:500 --part dev.jsonl:100 --part test.jsonl:rest
+
+`--limit N` keeps only the first N records first (0 = all). Parts are taken in order; a size of
+`rest` takes every remaining record (only the last part may say so). Records are copied verbatim
+(ids, order and content unchanged); each output is written atomically. Asking for more records than
+the file has is an error, so a part is never silently short.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import List, Optional, Tuple
+
+
+def parse_part(spec: str) -> Tuple[Path, Optional[int]]:
+    path, sep, size = spec.rpartition(":")
+    if not sep or not path:
+        raise argparse.ArgumentTypeError(f"part must be PATH:SIZE or PATH:rest, got {spec!r}")
+    if size == "rest":
+        return Path(path), None
+    if not size.isdigit():
+        raise argparse.ArgumentTypeError(f"part size must be a number or 'rest', got {size!r}")
+    return Path(path), int(size)
+
+
+def write_atomic(path: Path, lines: List[str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf8") as fh:
+        fh.writelines(lines)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
+
+def split(src: Path, parts: List[Tuple[Path, Optional[int]]], limit: int = 0) -> List[int]:
+    lines = [line if line.endswith("\n") else line + "\n"
+             for line in src.read_text(encoding="utf8").splitlines() if line.strip()]
+    if limit:
+        lines = lines[:limit]
+    if any(size is None for _, size in parts[:-1]):
+        raise SystemExit("error: only the last part may be 'rest'")
+    fixed = sum(size for _, size in parts if size is not None)
+    if fixed > len(lines):
+        raise SystemExit(f"error: {src}: the parts need {fixed} records but only {len(lines)} are available")
+    counts, start = [], 0
+    for path, size in parts:
+        end = len(lines) if size is None else start + size
+        write_atomic(path, lines[start:end])
+        counts.append(end - start)
+        start = end
+    return counts
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("src", type=Path)
+    parser.add_argument("--part", dest="parts", type=parse_part, action="append", required=True)
+    parser.add_argument("--limit", type=int, default=0, help="keep only the first N records (0 = all)")
+    args = parser.parse_args(argv)
+    counts = split(args.src, args.parts, args.limit)
+    for (path, _), n in zip(args.parts, counts):
+        print(f"{path}: {n} records")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

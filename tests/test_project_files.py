@@ -1,0 +1,228 @@
+"""Static checks of project.yml, the training configs and the project helper scripts (fast; no models)."""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import srsly
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "scripts"))
+
+import fetch_assets  # noqa: E402
+import split_pairs  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def project():
+    from weasel.util import load_project_config
+
+    return load_project_config(REPO)
+
+
+def test_workflows_are_wired(project):
+    """Every dependency of a workflow step is an asset, a repo file, or an output of an earlier step."""
+    commands = {c["name"]: c for c in project["commands"]}
+    assets = {a["dest"] for a in project["assets"]}
+    assert set(project["workflows"]) >= {"all", "parallel", "translate-test", "translate-train"}
+    for name, steps in project["workflows"].items():
+        produced = set()
+        assert steps[0] == "assets", name
+        for step in steps:
+            assert step in commands, f"{name}: unknown command {step}"
+            command = commands[step]
+            assert command.get("outputs"), f"{step} has no outputs, so it could never be skipped"
+            for dep in command.get("deps", []):
+                ok = dep in assets or dep in produced or (REPO / dep).exists()
+                ok = ok or any(dep.startswith(p.rstrip("/") + "/") for p in produced)
+                assert ok, f"workflow {name}: {step} depends on {dep}, which nothing before it makes"
+            produced.update(command.get("outputs", []))
+            produced.update(command.get("outputs_no_cache", []))
+
+
+def test_assets_have_checksums_and_pinned_sources(project):
+    for asset in project["assets"]:
+        dest = asset["dest"]
+        assert dest.startswith("assets/")
+        if "conll2003_en" in dest:
+            assert not asset.get("url"), "CoNLL-2003 cannot be redistributed: no URL"
+            continue
+        assert asset["url"].startswith("https://raw.githubusercontent.com/")
+        # pinned to a commit, never a branch
+        assert any(len(part) == 40 for part in asset["url"].split("/")), asset["url"]
+        if dest != "assets/mafand_mt/en-swa/train.jsonl":
+            assert len(asset["checksum"]) == 32, dest
+
+
+def test_asset_checksums_match_the_data_folder(project, data_root):
+    """The MD5s in project.yml are those of the published files (the data folder holds verbatim copies)."""
+    checked = 0
+    for asset in project["assets"]:
+        if not asset.get("checksum"):
+            continue
+        src = data_root / Path(asset["dest"]).relative_to("assets")
+        assert hashlib.md5(src.read_bytes()).hexdigest() == asset["checksum"], src
+        checked += 1
+    assert checked == 2 + 15 + 14  # europarl, masakhaner2, mafand (en-swa train has none)
+
+
+@pytest.mark.parametrize("config,lang", [("configs/cnn.cfg", "de"), ("configs/cnn.cfg", "xx"), ("configs/transformer.cfg", "xx")])
+def test_configs_pass_spacy_debug_config(config, lang, capsys, monkeypatch):
+    """`spacy debug config` (its own function, in-process) validates the configs; the transformer one
+    is built without fetching weights (the hub is offline here)."""
+    from spacy.cli.debug_config import debug_config
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    overrides = {"paths.train": "corpus/train.spacy", "paths.dev": "corpus/dev.spacy", "nlp.lang": lang}
+    debug_config(REPO / config, overrides=overrides)
+    assert "Config is valid" in capsys.readouterr().out
+
+
+def test_transformer_config_names_xlmr():
+    from spacy.util import load_config
+
+    cfg = load_config(REPO / "configs" / "transformer.cfg", interpolate=False)
+    assert cfg["components"]["transformer"]["model"]["name"] == "xlm-roberta-base"
+    assert cfg["components"]["ner"]["model"]["tok2vec"]["@architectures"].startswith("spacy-transformers.")
+
+
+# ------------------------------------------------------------------ scripts/split_pairs.py
+
+def _pairs(path: Path, n: int) -> list:
+    lines = [json.dumps({"id": f"p{i}", "x": "é"}, ensure_ascii=False) for i in range(n)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf8")
+    return lines
+
+
+def test_split_pairs_parts_and_limit(tmp_path):
+    src = tmp_path / "in.jsonl"
+    lines = _pairs(src, 10)
+    a, b, c = tmp_path / "a.jsonl", tmp_path / "b.jsonl", tmp_path / "sub" / "c.jsonl"
+    assert split_pairs.split(src, [(a, 3), (b, 2), (c, None)]) == [3, 2, 5]
+    got = a.read_text(encoding="utf8").splitlines() + b.read_text(encoding="utf8").splitlines() + c.read_text(encoding="utf8").splitlines()
+    assert got == lines  # verbatim, in order, nothing lost or duplicated
+    assert split_pairs.split(src, [(a, None)], limit=4) == [4]
+    assert a.read_text(encoding="utf8").splitlines() == lines[:4]
+
+
+def test_split_pairs_refuses_short_input(tmp_path):
+    src = tmp_path / "in.jsonl"
+    _pairs(src, 3)
+    with pytest.raises(SystemExit, match="only 3"):
+        split_pairs.split(src, [(tmp_path / "a.jsonl", 2), (tmp_path / "b.jsonl", 2)])
+    with pytest.raises(SystemExit, match="only the last"):
+        split_pairs.split(src, [(tmp_path / "a.jsonl", None), (tmp_path / "b.jsonl", 1)])
+    with pytest.raises(SystemExit):
+        split_pairs.main([str(src), "--part", "nosize"])
+
+
+# ------------------------------------------------------------------ scripts/fetch_assets.py
+
+def _mini_project(tmp_path: Path, files: dict) -> Path:
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    assets = []
+    for rel, (content, url) in files.items():
+        entry = {"dest": f"assets/{rel}", "checksum": hashlib.md5(content).hexdigest(), "description": rel}
+        if url:
+            entry["url"] = url
+        assets.append(entry)
+    srsly.write_yaml(proj / "project.yml", {"title": "t", "assets": assets, "commands": []})
+    return proj
+
+
+def test_fetch_assets_from_mirror(tmp_path, monkeypatch):
+    good, other = b"tok\tO\n\n", b"x y\n"
+    proj = _mini_project(tmp_path, {"a/one.txt": (good, "https://example.invalid/one.txt"),
+                                    "b/two.jsonl": (other, "https://example.invalid/two.json")})
+    mirror = tmp_path / "mirror"
+    (mirror / "a").mkdir(parents=True)
+    (mirror / "b").mkdir()
+    (mirror / "a" / "one.txt").write_bytes(good)
+    with gzip.open(mirror / "b" / "two.jsonl.gz", "wb") as fh:  # gzipped in the mirror
+        fh.write(other)
+    monkeypatch.setenv(fetch_assets.MIRROR_ENV, str(mirror))
+    assert fetch_assets.fetch(proj) == 0
+    assert (proj / "assets" / "a" / "one.txt").read_bytes() == good
+    assert (proj / "assets" / "b" / "two.jsonl").read_bytes() == other
+    # a present file with the right checksum is kept (no network, no copy)
+    (mirror / "a" / "one.txt").unlink()
+    assert fetch_assets.fetch(proj) == 0
+
+
+def test_fetch_assets_checksum_mismatch(tmp_path, monkeypatch):
+    proj = _mini_project(tmp_path, {"a/one.txt": (b"right\n", "https://example.invalid/one.txt")})
+    mirror = tmp_path / "mirror"
+    (mirror / "a").mkdir(parents=True)
+    (mirror / "a" / "one.txt").write_bytes(b"wrong\n")
+    monkeypatch.setenv(fetch_assets.MIRROR_ENV, str(mirror))
+    with pytest.raises(SystemExit, match="checksum mismatch"):
+        fetch_assets.fetch(proj)
+    assert not (proj / "assets" / "a" / "one.txt").exists()  # nothing half-written left behind
+    assert not list((proj / "assets" / "a").glob("*.tmp"))
+
+
+def test_fetch_assets_missing_in_mirror_and_bad_mirror(tmp_path, monkeypatch):
+    proj = _mini_project(tmp_path, {"a/one.txt": (b"x\n", "https://example.invalid/one.txt")})
+    (tmp_path / "mirror").mkdir()
+    monkeypatch.setenv(fetch_assets.MIRROR_ENV, str(tmp_path / "mirror"))
+    with pytest.raises(SystemExit, match="not in the mirror"):
+        fetch_assets.fetch(proj)
+    monkeypatch.setenv(fetch_assets.MIRROR_ENV, str(tmp_path / "nope"))
+    with pytest.raises(SystemExit, match="not a folder"):
+        fetch_assets.resolve_mirror()
+    monkeypatch.setenv(fetch_assets.MIRROR_ENV, "network")
+    assert fetch_assets.resolve_mirror() is None
+
+
+def test_fetch_private_asset_needed(tmp_path, monkeypatch):
+    """An asset without URL (CoNLL-2003) that is in no mirror fails only when a step needs it."""
+    proj = _mini_project(tmp_path, {"conll2003_en/train.txt": (b"x\n", None)})
+    (tmp_path / "mirror").mkdir()
+    monkeypatch.setenv(fetch_assets.MIRROR_ENV, str(tmp_path / "mirror"))
+    assert fetch_assets.fetch(proj) == 0
+    assert fetch_assets.fetch(proj, only=["assets/conll2003_en"]) == 1
+
+
+def test_fetch_real_assets_from_data_folder(tmp_path, monkeypatch, data_root):
+    """The real project.yml against the real data folder as mirror: copied and verified."""
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / "project.yml").write_text((REPO / "project.yml").read_text(encoding="utf8"), encoding="utf8")
+    monkeypatch.setenv(fetch_assets.MIRROR_ENV, str(data_root))
+    assert fetch_assets.fetch(proj, only=["assets/europarl_ner", "assets/masakhaner2/hau"]) == 0
+    for name in ("en-europarl.test.conll02", "de-europarl.test.conll02"):
+        assert (proj / "assets" / "europarl_ner" / name).read_bytes() == (data_root / "europarl_ner" / name).read_bytes()
+    assert (proj / "assets" / "masakhaner2" / "hau" / "test.txt").exists()
+
+
+# ------------------------------------------------------------------ scripts/fresh_or_resume.py
+
+def test_fresh_or_resume(tmp_path):
+    import fresh_or_resume as fr
+
+    inp, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    inp.write_text('{"id": "a"}\n')
+    assert fr.fresh_or_resume(out, [inp], "--method heuristic") == "new"
+    out.write_text("partial\n")  # an interrupted run left part of its output
+    assert fr.fresh_or_resume(out, [inp], "--method heuristic") == "resume"
+    assert out.read_text() == "partial\n"
+    assert fr.fresh_or_resume(out, [inp], "--method candidates") == "fresh"  # settings changed
+    assert not out.exists()
+    out.write_text("partial\n")
+    inp.write_text('{"id": "a", "changed": 1}\n')  # input content changed, same ids
+    assert fr.fresh_or_resume(out, [inp], "--method candidates") == "fresh"
+    out.write_text("x\n")
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "w.bin").write_bytes(b"1")
+    assert fr.fresh_or_resume(out, [inp, model, Path("org/hub-model")], "s") == "fresh"
+    out.write_text("x\n")
+    assert fr.fresh_or_resume(out, [inp, model, Path("org/hub-model")], "s") == "resume"
+    (model / "w.bin").write_bytes(b"22")  # retrained model
+    assert fr.fresh_or_resume(out, [inp, model, Path("org/hub-model")], "s") == "fresh"
