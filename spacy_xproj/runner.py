@@ -130,7 +130,10 @@ def run_pairs(
             bar = tqdm(desc=command, unit="pair", initial=summary.skipped, file=sys.stderr, leave=False)
         except ImportError:  # tqdm is a dependency; keep working without it anyway
             bar = None
-    with PairAppender(out_path) as out:
+    # The output is opened only when the first batch is done, so a run that fails at its start
+    # (a model that does not load, a bad first record) leaves no output file behind.
+    out: Optional[PairAppender] = None
+    try:
         for batch in _batches(rest(), batch_size):
             result = process(batch)
             if [p.id for p in result] != [p.id for p in batch]:
@@ -138,9 +141,17 @@ def run_pairs(
                     f"{command}: the step returned ids {[p.id for p in result][:5]}... for input ids "
                     f"{[p.id for p in batch][:5]}... (one output per input, same order, is required)"
                 )
+            if out is None:
+                out = PairAppender(out_path).__enter__()
             summary.records_out += out.write(result)
             if bar is not None:
                 bar.update(len(batch))
+    finally:
+        if out is not None:
+            out.__exit__(None, None, None)
+    if out is None and not out_path.exists():  # an empty input gives an empty output
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        out_path.touch()
     if bar is not None:
         bar.close()
     return summary

@@ -51,8 +51,7 @@ class Entity:
         if (
             not isinstance(value, (list, tuple))
             or len(value) != 3
-            or not isinstance(value[0], int)
-            or not isinstance(value[1], int)
+            or not all(isinstance(x, int) and not isinstance(x, bool) for x in value[:2])
             or not isinstance(value[2], str)
         ):
             raise ValueError(f"an entity must be [start, end, label], got {value!r}")
@@ -77,7 +76,19 @@ class NerProbs:
 
     @classmethod
     def from_json(cls, value: Dict[str, Any]) -> "NerProbs":
-        return cls(list(value["labels"]), np.asarray(value["values"], dtype=np.float32))
+        if not isinstance(value, dict) or not isinstance(value.get("labels"), list):
+            raise ValueError("'probs' must be an object {\"labels\": [...], \"values\": [[...], ...]}")
+        labels = value["labels"]
+        if not all(isinstance(x, str) for x in labels):
+            raise ValueError("'probs' labels must be strings")
+        probs = np.asarray(value.get("values", []), dtype=np.float32)
+        if probs.size == 0:
+            probs = probs.reshape(0, len(labels))
+        if probs.ndim != 2 or probs.shape[1] != len(labels) or not np.isfinite(probs).all():
+            raise ValueError(
+                f"'probs' values must be a finite (words x {len(labels)} labels) matrix, got shape {probs.shape}"
+            )
+        return cls(list(labels), probs)
 
 
 @dataclass
@@ -109,6 +120,10 @@ class Side:
         words = value["words"]
         if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
             raise ValueError("'words' must be a list of strings")
+        if not isinstance(value["lang"], str):
+            raise ValueError(f"'lang' must be a string, got {value['lang']!r}")
+        if not isinstance(value.get("ents", []), list):
+            raise ValueError("'ents' must be a list of [start, end, label]")
         ents = [Entity.from_json(e) for e in value.get("ents", [])]
         probs = NerProbs.from_json(value["probs"]) if value.get("probs") else None
         return cls(str(value["lang"]), list(words), ents, probs)
@@ -265,6 +280,10 @@ class Pair:
         for key in ("src", "tgt"):
             if key not in value:
                 raise ValueError(f"a pair record needs the field '{key}'")
+        if not isinstance(value["id"], str) or not value["id"]:
+            raise ValueError(f"a pair 'id' must be a non-empty string, got {value['id']!r}")
+        if not isinstance(value.get("meta") or {}, dict):
+            raise ValueError("'meta' must be a JSON object")
         alignment = value.get("alignment")
         return cls(
             id=str(value["id"]),

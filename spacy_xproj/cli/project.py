@@ -155,6 +155,7 @@ def build_projector(
     solver: str = "greedy",
     constraint: str = "<=",
     n_proj: int = 1,
+    max_candidates: Optional[int] = 20_000,
 ) -> Any:
     """The projector the command-line options describe (every part looked up by registered name)."""
     import spacy_xproj  # noqa: F401  (registers the package's functions)
@@ -182,13 +183,14 @@ def build_projector(
         scorer = _registered("xproj_scorers", SCORER_NAMES[score], "scorer")()
     solve = _registered("xproj_solvers", SOLVER_NAMES[solver], "solver")()
     return _registered("xproj_projectors", "spacy-xproj.CandidateProjector.v1", "projector")(
-        extractor=extractor, scorer=scorer, solver=solve, constraint=constraint, n_proj=n_proj
+        extractor=extractor, scorer=scorer, solver=solve, constraint=constraint, n_proj=n_proj,
+        max_candidates=max_candidates,
     )
 
 
 def projection_step(projector: Any, summary: RunSummary, source: Path):
     """The batch function for ``run_pairs``: project each pair, counting solver warnings."""
-    from ..projection.component import project_pairs
+    from ..projection.component import CandidateCapWarning, project_pairs
     from ..projection.solvers import InfeasibleMatchingWarning
 
     def process(batch: List[Pair]) -> List[Pair]:
@@ -197,6 +199,7 @@ def projection_step(projector: Any, summary: RunSummary, source: Path):
                 raise InputError("the pair has no alignment (run `xproj align` first)", source, record=pair.id)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", InfeasibleMatchingWarning)
+            warnings.simplefilter("always", CandidateCapWarning)
             try:
                 out = project_pairs(batch, projector)
             except InputError as err:
@@ -204,6 +207,8 @@ def projection_step(projector: Any, summary: RunSummary, source: Path):
         for w in caught:
             if issubclass(w.category, InfeasibleMatchingWarning):
                 summary.warn("infeasible_constraint_relaxed")
+            elif issubclass(w.category, CandidateCapWarning):
+                summary.warn("candidates_capped")
             else:
                 warnings.showwarning(w.message, w.category, w.filename, w.lineno)
         missing = sum(1 for p in out if p.src.ents and not p.tgt.ents)
@@ -235,6 +240,10 @@ def project_command(
     solver: SolverKind = typer.Option(SolverKind.greedy, "--solver", help="Matching solver (exact = spacy-xproj.ExactSolver.v1)."),
     constraint: str = typer.Option("<=", "--constraint", help="Per-entity count constraint: = < <= > >=."),
     n_proj: int = typer.Option(1, "--n-proj", help="Right-hand side of the count constraint."),
+    max_candidates: int = typer.Option(
+        20_000, "--max-candidates", help="Guard rail: keep at most this many (the shortest) candidates per "
+        "sentence; capped sentences are counted in the run summary (0 = no cap)."
+    ),
     batch_size: int = typer.Option(256, "--batch-size", help="Pairs per batch."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ) -> None:
@@ -255,6 +264,7 @@ def project_command(
             solver=solver.value,
             constraint=constraint,
             n_proj=n_proj,
+            max_candidates=max_candidates or None,
         )
     summary = RunSummary("project")
     run_pairs(

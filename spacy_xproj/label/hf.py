@@ -152,7 +152,7 @@ class HFTokenClassifier:
                 import torch
                 import transformers
             except ImportError as err:  # pragma: no cover
-                raise MissingExtraError(str(err.name), "transformers", "HF token classification") from None
+                raise MissingExtraError(str(err.name or "transformers"), "transformers", "HF token classification") from None
             from ..translate.hf import resolve_device
 
             device = resolve_device(self.device)

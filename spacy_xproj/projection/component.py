@@ -14,6 +14,7 @@ Glue: ``projection_input_from_pair`` / ``projection_input_from_doc`` build the i
 from __future__ import annotations
 
 import copy
+import warnings
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from spacy.language import Language
@@ -34,6 +35,22 @@ Projector = Callable[[ProjectionInput], List[Projection]]
 CANDIDATES_KEY = "xproj_candidates"  # doc.spans key of target candidate spans (NER model / tagger)
 PAIR_CANDIDATES_KEY = "tgt_candidates"  # pair meta key of the same, as [[s, e], ...]
 PAIR_SCORES_KEY = "xproj_scores"  # pair meta key: scores parallel to tgt.ents after projection
+# Guard rail: at most this many candidates per sentence (unbounded n-grams on a 1,000-word
+# sentence are 500,500 spans, and an overlap matrix over them would need 233 GiB). At the cap the
+# greedy solver's dense overlap matrix takes 400 MB; sentences under ~200 words never reach it.
+DEFAULT_MAX_CANDIDATES = 20_000
+
+
+class CandidateCapWarning(UserWarning):
+    """A sentence had more than ``max_candidates`` candidates; only the shortest were kept.
+
+    ``xproj project`` counts these as ``candidates_capped`` in its run summary."""
+
+
+def cap_candidates(cands: Sequence[SpanTuple], max_candidates: int) -> List[SpanTuple]:
+    """The ``max_candidates`` shortest candidates (ties: leftmost first), sorted by ``(start, end)``."""
+    kept = sorted(cands, key=lambda c: (c[1] - c[0], c[0], c[1]))[:max_candidates]
+    return sorted(kept)
 
 
 # --------------------------------------------------------------------------------------------
@@ -88,7 +105,11 @@ class CandidateProjector:
         solver: Callable[[MatchingProblem], List[Tuple[int, int]]],
         constraint: str = "<=",
         n_proj: int = 1,
+        max_candidates: Optional[int] = DEFAULT_MAX_CANDIDATES,
     ) -> None:
+        if max_candidates is not None and max_candidates < 1:
+            raise ConfigError(f"max_candidates must be >= 1 or null (no cap), got {max_candidates}")
+        self.max_candidates = max_candidates
         if constraint not in CONSTRAINT_OPS:
             raise ConfigError(f"unknown constraint {constraint!r}; use one of {', '.join(CONSTRAINT_OPS)}")
         if n_proj < 0:
@@ -114,6 +135,14 @@ class CandidateProjector:
         cands = list(self.extractor(inp))
         if not cands:
             return []
+        if self.max_candidates is not None and len(cands) > self.max_candidates:
+            warnings.warn(
+                f"record {inp.extra.get('id')!r}: {len(cands)} candidates for {len(inp.tgt_words)} target "
+                f"words; kept the {self.max_candidates} shortest (max_candidates)",
+                CandidateCapWarning,
+                stacklevel=2,
+            )
+            cands = cap_candidates(cands, self.max_candidates)
         scores = self.scorer(inp, cands)
         problem = MatchingProblem(scores, cands, self.constraint, self.n_proj)
         chosen = self.solver(problem)
@@ -142,9 +171,15 @@ def make_candidate_projector(
     solver: Callable[[MatchingProblem], List[Tuple[int, int]]],
     constraint: str = "<=",
     n_proj: int = 1,
+    max_candidates: Optional[int] = DEFAULT_MAX_CANDIDATES,
 ) -> Projector:
-    """Candidate matching with any registered extractor, scorer and solver."""
-    return CandidateProjector(extractor, scorer, solver, constraint, n_proj)
+    """Candidate matching with any registered extractor, scorer and solver.
+
+    ``max_candidates`` caps the candidates of one sentence (the shortest are kept, with a
+    ``CandidateCapWarning``; ``null`` = no cap), so that a very long sentence with unbounded n-grams
+    cannot exhaust memory. Sentences under the cap are unaffected.
+    """
+    return CandidateProjector(extractor, scorer, solver, constraint, n_proj, max_candidates)
 
 
 def project_many(projector: Projector, inputs: Sequence[ProjectionInput]) -> List[List[Projection]]:
