@@ -254,3 +254,11 @@ def test_scores_are_empty_shaped_without_entities_or_candidates() -> None:
     for name in ("spacy-xproj.AlignScore.v1", "spacy-xproj.NerScore.v1", "spacy-xproj.NerSpansScore.v1"):
         assert scorer(name)(inp(probs=P), [(0, 1)]).shape == (0, 1)
         assert scorer(name)(inp(ents=[Entity(0, 1, "PER")], probs=P), []).shape == (1, 0)
+
+
+@pytest.mark.parametrize("weight", [-1.0, float("nan")])
+def test_fused_score_rejects_negative_or_nan_weights_before_any_work(weight: float) -> None:
+    from spacy_xproj.projection.scores import make_fused_score
+
+    with pytest.raises(ConfigError, match="weights must be >= 0"):
+        make_fused_score({"align": lambda inp, c: None}, weights={"align": weight})

@@ -270,6 +270,12 @@ def make_fused_score(
                 f"FusedScore.v1: '{name}' has a weight or threshold but no scorer; "
                 f"scorers are {sorted(scorers)}"
             )
+    bad = {name: w for name, w in weights.items() if not float(w) >= 0.0}
+    if bad:
+        raise ConfigError(
+            f"FusedScore.v1: weights must be >= 0 (matching maximises a sum of non-negative scores); "
+            f"got {bad}. Give a smaller or zero weight to the scorer you want to count less."
+        )
     parts = [(name, scorers[name], float(weights.get(name, 1.0)), float(thresholds.get(name, 0.0)))
              for name in sorted(scorers)]
 
