@@ -8,6 +8,7 @@ from typing import List, Optional
 
 import typer
 
+from ..atomic import atomic_write_text
 from .app import app
 
 
@@ -122,8 +123,5 @@ def bench_command(
     report = run_benchmark(settings, command=_command(ctx))
     typer.echo(format_report(report))
     if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        tmp = output.with_name(output.name + ".tmp")
-        tmp.write_text(json.dumps(report, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-        tmp.replace(output)
+        atomic_write_text(output, json.dumps(report, indent=2, sort_keys=False) + "\n")
         typer.echo(f"wrote {output}")

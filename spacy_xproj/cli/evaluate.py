@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import json
-import os
 from enum import Enum
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 import typer
 
+from ..atomic import atomic_write_text
 from ..corpus.conll import read_conll_file
 from ..corpus.jsonl import read_pairs
 from ..errors import InputError
@@ -90,8 +90,5 @@ def evaluate_cli(
     )
     typer.echo(format_table(results))
     if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        tmp = output.with_name(output.name + ".tmp")
-        tmp.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf8")
-        os.replace(tmp, output)
+        atomic_write_text(output, json.dumps(results, indent=2, sort_keys=True) + "\n")
         typer.echo(f"wrote {output}")

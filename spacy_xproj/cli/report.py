@@ -37,13 +37,13 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import typer
 
+from ..atomic import atomic_write_text
 from ..errors import InputError, MissingExtraError
 from .app import app
 
@@ -272,10 +272,7 @@ def plot_report(rows: Sequence[ReportRow], png: Path, title: str = "F1 by langua
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf8")
-    tmp.replace(path)
+    atomic_write_text(path, text)
 
 
 def write_report(

@@ -30,11 +30,11 @@ example ``X-PER``, ``B-``, ``E-PER``) are an error.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
+from ..atomic import atomic_open
 from ..errors import InputError
 from ..types import Entity, Pair, Side
 
@@ -309,29 +309,19 @@ def write_conll(path: PathLike, pairs: Iterable[Pair], side: str = "tgt", sep: O
     """
     if side not in ("src", "tgt"):
         raise ValueError(f"side must be 'src' or 'tgt', got {side!r}")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
     n = 0
     last_meta: Optional[Dict[str, Any]] = None
-    try:
-        with tmp.open("w", encoding="utf8", newline="") as fh:
-            for pair in pairs:
-                lines, last_meta = _sentence_lines(pair, side, sep, n == 0)
-                if n:
-                    fh.write("\n")
-                fh.write("\n".join(lines))
-                n += 1
+    with atomic_open(path, "w", newline="") as fh:
+        for pair in pairs:
+            lines, last_meta = _sentence_lines(pair, side, sep, n == 0)
             if n:
-                tail = last_meta.get("after", [""]) if last_meta is not None else [""]
-                end = "\n" + "\n".join(tail) if tail else ""
-                if last_meta is None or last_meta.get("eol", True):
-                    end += "\n"
-                fh.write(end)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+                fh.write("\n")
+            fh.write("\n".join(lines))
+            n += 1
+        if n:
+            tail = last_meta.get("after", [""]) if last_meta is not None else [""]
+            end = "\n" + "\n".join(tail) if tail else ""
+            if last_meta is None or last_meta.get("eol", True):
+                end += "\n"
+            fh.write(end)
     return n

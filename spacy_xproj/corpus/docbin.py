@@ -8,12 +8,12 @@ counts such docs.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Iterable, Iterator, Optional, Union
 
 from spacy.tokens import DocBin
 
+from ..atomic import atomic_open
 from ..doc import side_to_doc, vocab_for
 from ..errors import InputError
 from ..types import Entity, Pair, Side
@@ -48,17 +48,8 @@ def write_docbin(path: PathLike, pairs: Iterable[Pair], side: str = "tgt", stats
         doc.user_data["xproj_id"] = pair.id
         db.add(doc)
         n += 1
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        with tmp.open("wb") as fh:
-            fh.write(db.to_bytes())
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_open(path, "wb") as fh:
+        fh.write(db.to_bytes())
     return n
 
 

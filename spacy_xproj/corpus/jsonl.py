@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 from typing import IO, Iterable, Iterator, List, Optional, Set, Union
 
+from ..atomic import atomic_open
 from ..errors import InputError
 from ..types import Pair
 
@@ -54,21 +55,11 @@ def read_pairs(path: PathLike, validate: bool = True) -> Iterator[Pair]:
 
 def write_pairs(path: PathLike, pairs: Iterable[Pair]) -> int:
     """Write a complete pair file atomically (temp file + rename). Returns the count written."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
     n = 0
-    try:
-        with tmp.open("w", encoding="utf8") as fh:
-            for pair in pairs:
-                fh.write(dumps_pair(pair) + "\n")
-                n += 1
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)  # a failed write leaves neither output nor temp file
-        raise
+    with atomic_open(path, "w") as fh:  # a failed write leaves neither output nor temp file
+        for pair in pairs:
+            fh.write(dumps_pair(pair) + "\n")
+            n += 1
     return n
 
 

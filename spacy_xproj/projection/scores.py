@@ -16,7 +16,7 @@ Everything is vectorised with numpy: no Python loop runs over (entity, candidate
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Sequence, Tuple
 
 import numpy as np
 
