@@ -20,15 +20,16 @@ bracketed string; here the best one on the inner text wins. Marked spans that ma
 lose their bracket characters (the paper leaves them in the text), and stray marker tokens are
 dropped.
 
-Everything here is a pure function of its inputs and the ``translator`` callable
-``(texts, src_lang, tgt_lang) -> texts`` (the translation component provides real ones).
+Everything here is a pure function of its inputs and the ``translator``: a callable
+``(texts, src_lang, tgt_lang) -> texts``, or an object with such a ``translate`` method (the
+``spacy-xproj.HFTranslator.v1`` translator is one; see :func:`as_translator`).
 """
 from __future__ import annotations
 
 import difflib
 import re
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..types import Alignment, Entity, Pair, Side
 
@@ -37,6 +38,21 @@ Splitter = Callable[[str], List[str]]
 
 _NO_SPACE_BEFORE = {",", ".", ";", ":", "!", "?", ")", "]", "}", "%", "'s", "n't", "'"}
 _NO_SPACE_AFTER = {"(", "[", "{"}
+
+
+def as_translator(translator: Any) -> Translator:
+    """The ``(texts, src_lang, tgt_lang) -> texts`` form of ``translator``.
+
+    Translator objects (``HFTranslator``) are called with the texts only, in their configured
+    direction; back-translation needs any direction, so their ``translate`` method is used.
+    Plain callables are taken to have the three-argument form already.
+    """
+    method = getattr(translator, "translate", None)
+    if callable(method):
+        return method  # type: ignore[no-any-return]
+    if not callable(translator):
+        raise TypeError(f"a translator must be callable, got {type(translator).__name__}")
+    return translator  # type: ignore[no-any-return]
 
 
 def detokenize(words: Sequence[str]) -> str:
@@ -151,6 +167,7 @@ def back_translate(
     ``split`` splits the target-language output into words; by default spaCy's tokenizer for
     ``tgt_lang`` (``xx`` for languages spaCy does not know).
     """
+    translator = as_translator(translator)
     split = split or spacy_splitter(tgt_lang)
     marked = [mark_entities(words, ents) for words, ents in items]
     ent_texts = [detokenize(list(words[e.start:e.end])) for words, ents in items for e in ents]
@@ -174,6 +191,54 @@ def spacy_splitter(lang: str) -> Splitter:
     return lambda text: [t.text for t in tok(text) if not t.is_space]
 
 
+def back_translate_pairs(
+    pairs: Sequence[Pair],
+    translator: Translator,
+    split: Optional[Splitter] = None,
+    threshold: float = 0.5,
+) -> List[Pair]:
+    """The back-translated pair of each pair, not yet aligned.
+
+    The returned pair keeps the id and the target side; its src side is the labelled
+    back-translation (in the target language) and its alignment is empty.
+    ``meta["back_translation"]`` records the source language, the raw back-translated text and
+    the counts of unmatched markers / missing entities.
+    """
+    if not pairs:
+        return []
+    translator = as_translator(translator)
+    by_lang: Dict[Tuple[str, str], List[int]] = {}
+    for k, p in enumerate(pairs):
+        by_lang.setdefault((p.src.lang, p.tgt.lang), []).append(k)
+    bts: List[Optional[BackTranslation]] = [None] * len(pairs)
+    for (src_lang, tgt_lang), idx in by_lang.items():
+        items = [(pairs[k].src.words, pairs[k].src.ents) for k in idx]
+        for k, bt in zip(idx, back_translate(items, translator, src_lang, tgt_lang, split, threshold)):
+            bts[k] = bt
+    out = []
+    for p, bt in zip(pairs, bts):
+        assert bt is not None
+        meta = dict(p.meta)
+        meta["back_translation"] = {
+            "src_lang": p.src.lang,
+            "text": bt.text,
+            "unmatched_markers": bt.unmatched,
+            "missing_entities": bt.missing,
+        }
+        out.append(Pair(p.id, Side(p.tgt.lang, bt.words, bt.ents), p.tgt, Alignment([]), meta))
+    return out
+
+
+def align_pairs(
+    pairs: Sequence[Pair], aligner: Callable[[List[List[str]], List[List[str]]], List[Alignment]]
+) -> List[Pair]:
+    """``pairs`` with the alignment that ``aligner`` gives their src and tgt words."""
+    if not pairs:
+        return []
+    alignments = aligner([list(p.src.words) for p in pairs], [list(p.tgt.words) for p in pairs])
+    return [Pair(p.id, p.src, p.tgt, al, dict(p.meta)) for p, al in zip(pairs, alignments)]
+
+
 def refine_pairs(
     pairs: Sequence[Pair],
     translator: Translator,
@@ -183,31 +248,6 @@ def refine_pairs(
 ) -> List[Pair]:
     """The back-translated refinement of each pair, ready to project.
 
-    The returned pair keeps the id and the target side; its src side is the labelled
-    back-translation (in the target language) and its alignment links back-translation words to
-    target words. ``meta["back_translation"]`` records the source language, the raw
-    back-translated text and the counts of unmatched markers / missing entities.
+    :func:`back_translate_pairs`, then the alignment of back-translation words to target words.
     """
-    if not pairs:
-        return []
-    by_lang: Dict[Tuple[str, str], List[int]] = {}
-    for k, p in enumerate(pairs):
-        by_lang.setdefault((p.src.lang, p.tgt.lang), []).append(k)
-    bts: List[Optional[BackTranslation]] = [None] * len(pairs)
-    for (src_lang, tgt_lang), idx in by_lang.items():
-        items = [(pairs[k].src.words, pairs[k].src.ents) for k in idx]
-        for k, bt in zip(idx, back_translate(items, translator, src_lang, tgt_lang, split, threshold)):
-            bts[k] = bt
-    alignments = aligner([bt.words for bt in bts], [list(p.tgt.words) for p in pairs])  # type: ignore[union-attr]
-    out = []
-    for p, bt, al in zip(pairs, bts, alignments):
-        assert bt is not None
-        meta = dict(p.meta)
-        meta["back_translation"] = {
-            "src_lang": p.src.lang,
-            "text": bt.text,
-            "unmatched_markers": bt.unmatched,
-            "missing_entities": bt.missing,
-        }
-        out.append(Pair(p.id, Side(p.tgt.lang, bt.words, bt.ents), p.tgt, al, meta))
-    return out
+    return align_pairs(back_translate_pairs(pairs, translator, split, threshold), aligner)

@@ -8,11 +8,17 @@ count the data twice). The priors
 depend only on the input file (and ``--init``), so a resumed run produces the same bytes as an
 uninterrupted one. ``--init PAIRS_OR_TEXT`` learns the priors from another parallel corpus
 instead; ``--no-init-input`` makes every batch its own corpus (the plain eflomal behaviour).
+
+``--back-translate CFG`` aligns the target side with the labelled back-translation of the source
+side instead (see :mod:`spacy_xproj.align.backtranslation`). Each batch is back-translated as it
+comes; when the aligner first learns from the whole input, the back-translations of that first
+pass are kept in a temporary file beside the output and reused, so no sentence is translated twice
+and the file is never held in memory.
 """
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
 import typer
 
@@ -38,7 +44,7 @@ def build_aligner(
     from ..errors import ConfigError
 
     if config is not None:
-        cfg = Config().from_disk(config)
+        cfg = _read_config(config, "aligner")
         if "aligner" not in cfg:
             raise ConfigError(f"{config}: the config needs an [aligner] block with @xproj_aligners")
         block = dict(cfg["aligner"])
@@ -58,17 +64,31 @@ def build_aligner(
     return registry.resolve({"aligner": block})["aligner"], block["@xproj_aligners"]
 
 
-def build_translator(config: Path) -> Callable[[List[str], str, str], List[str]]:
-    """A translator callable from the ``[translator]`` block of a config (``@xproj_translators``)."""
-    from spacy.util import registry
+def _read_config(path: Path, what: str) -> Any:
     from thinc.api import Config
 
     from ..errors import ConfigError
 
-    cfg = Config().from_disk(config)
+    if not path.is_file():
+        raise ConfigError(f"{path}: {what} config file not found")
+    try:
+        return Config().from_disk(path)
+    except Exception as err:  # a syntax error in the file: one line naming it
+        raise ConfigError(f"{path}: cannot read the config: {str(err).strip().splitlines()[0]}") from None
+
+
+def build_translator(config: Path) -> Callable[[List[str], str, str], List[str]]:
+    """The ``(texts, src_lang, tgt_lang) -> texts`` translator of the ``[translator]`` block of a
+    config (``@xproj_translators``; translator objects are called through their ``translate``)."""
+    from spacy.util import registry
+
+    from ..align.backtranslation import as_translator
+    from ..errors import ConfigError
+
+    cfg = _read_config(config, "translator")
     if "translator" not in cfg:
         raise ConfigError(f"{config}: the config needs a [translator] block with @xproj_translators")
-    return registry.resolve({"translator": dict(cfg["translator"])})["translator"]
+    return as_translator(registry.resolve({"translator": dict(cfg["translator"])})["translator"])
 
 
 def _count_pairs(path: Path) -> int:
@@ -100,51 +120,93 @@ def align_command(
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ) -> None:
     """Word-align the pairs of IN into OUT (links (src, tgt)); resumable, in input order."""
-    from ..corpus.jsonl import read_pairs
+    import os
+    import tempfile
+
+    from ..corpus.jsonl import read_pairs, write_pairs
+    from ..errors import ConfigError, InputError
     from ..runner import run_pairs
     from .. import align as _align  # noqa: F401  (registers the backends)
-    from ..align.backtranslation import refine_pairs
+    from ..align.backtranslation import align_pairs, back_translate_pairs
     from ..align.eflomal_backend import read_parallel
     from ..types import Pair
 
+    if batch_size < 1:
+        raise ConfigError(f"--batch-size must be at least 1, got {batch_size}")
+    if not in_path.is_file():
+        raise InputError("input pair file not found", in_path)
     overrides: Dict[str, Any] = {}
     if seed is not None:
         overrides["seed"] = seed
     backend, registered = build_aligner(aligner, config, model, overrides)
     translator = build_translator(back_translate) if back_translate is not None else None
 
+    def batches(pairs: Iterator[Pair]) -> Iterator[List[Pair]]:
+        batch: List[Pair] = []
+        for p in pairs:
+            batch.append(p)
+            if len(batch) == batch_size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
     initialized_on: Optional[str] = None
-    if hasattr(backend, "initialize"):
-        if init is not None:
-            backend.initialize(read_parallel(init, init_src_lang, init_tgt_lang))
-            initialized_on = init.name
-        elif init_input and _count_pairs(in_path) > batch_size:
-            # Only when the input spans several batches: a file aligned as one batch is its own
-            # corpus already, and learning priors on it first counts the data twice (measured on
-            # Europarl en->de: 88.7 -> 85.0 F1 for candidate matching).
-            if translator is None:
-                backend.initialize((p.src.words, p.tgt.words) for p in read_pairs(in_path))
-            else:  # the aligner will see back-translation <-> tgt: learn on that
-                bt_pairs = []
-                for p in read_pairs(in_path):
-                    bt_pairs.append(p)
-                refined = refine_pairs(bt_pairs, translator, lambda s, t: [None] * len(s))  # type: ignore[misc]
-                backend.initialize((p.src.words, p.tgt.words) for p in refined)
-            initialized_on = "input"
+    bt_file: Optional[Path] = None  # back-translations of the first pass, reused by the second
+    try:
+        if hasattr(backend, "initialize"):
+            if init is not None:
+                backend.initialize(read_parallel(init, init_src_lang, init_tgt_lang))
+                initialized_on = init.name
+            elif init_input and _count_pairs(in_path) > batch_size:
+                # Only when the input spans several batches: a file aligned as one batch is its own
+                # corpus already, and learning priors on it first counts the data twice (measured on
+                # Europarl en->de: 88.7 -> 85.0 F1 for candidate matching).
+                if translator is None:
+                    backend.initialize((p.src.words, p.tgt.words) for p in read_pairs(in_path))
+                else:  # the aligner will see back-translation <-> tgt: learn on that
+                    out_path.parent.mkdir(parents=True, exist_ok=True)
+                    fd, name = tempfile.mkstemp(prefix=f".{out_path.name}.", suffix=".bt.jsonl", dir=out_path.parent)
+                    os.close(fd)
+                    bt_file = Path(name)
+                    write_pairs(
+                        bt_file,
+                        (q for batch in batches(read_pairs(in_path)) for q in back_translate_pairs(batch, translator)),
+                    )
+                    backend.initialize((p.src.words, p.tgt.words) for p in read_pairs(bt_file))
+                initialized_on = "input"
 
-    meta_value: Dict[str, Any] = {"name": registered}
-    if initialized_on is not None:
-        meta_value["initialized_on"] = initialized_on
+        meta_value: Dict[str, Any] = {"name": registered}
+        if initialized_on is not None:
+            meta_value["initialized_on"] = initialized_on
+        done_bt: Optional[Iterator[Pair]] = read_pairs(bt_file) if bt_file is not None else None
 
-    def process(batch: List[Pair]) -> List[Pair]:
-        if translator is not None:
-            out = refine_pairs(batch, translator, backend)
-        else:
-            alignments = backend([p.src.words for p in batch], [p.tgt.words for p in batch])
-            out = [Pair(p.id, p.src, p.tgt, al, dict(p.meta)) for p, al in zip(batch, alignments)]
-        for p in out:
-            p.meta["aligner"] = dict(meta_value)
-        return out
+        def back_translated(batch: List[Pair]) -> List[Pair]:
+            assert translator is not None
+            if done_bt is None:
+                return back_translate_pairs(batch, translator)
+            out: List[Pair] = []
+            for p in batch:  # the first pass wrote every input pair, in input order
+                for q in done_bt:
+                    if q.id == p.id:
+                        out.append(q)
+                        break
+                else:
+                    raise InputError(f"the input changed while it was aligned (no record {p.id!r})", in_path)
+            return out
 
-    summary = run_pairs(in_path, out_path, process, command="align", batch_size=batch_size, progress=progress)
+        def process(batch: List[Pair]) -> List[Pair]:
+            if translator is not None:
+                out = align_pairs(back_translated(batch), backend)
+            else:
+                alignments = backend([p.src.words for p in batch], [p.tgt.words for p in batch])
+                out = [Pair(p.id, p.src, p.tgt, al, dict(p.meta)) for p, al in zip(batch, alignments)]
+            for p in out:
+                p.meta["aligner"] = dict(meta_value)
+            return out
+
+        summary = run_pairs(in_path, out_path, process, command="align", batch_size=batch_size, progress=progress)
+    finally:
+        if bt_file is not None:
+            bt_file.unlink(missing_ok=True)
     typer.echo(summary.format())
