@@ -12,6 +12,7 @@ import spacy_xproj  # noqa: F401
 from spacy_xproj.cli.app import app
 from spacy_xproj.corpus.jsonl import read_pairs, write_pairs
 from spacy_xproj.errors import ConfigError
+from spacy_xproj.iob import probs_to_iob2
 from spacy_xproj.label.component import label_pairs
 from spacy_xproj.label.hf import HFTokenClassifier, map_entities, map_prob_labels, tags_to_spans
 from spacy_xproj.label.spacy_pipeline import SpacyLabeller
@@ -62,9 +63,13 @@ def test_label_map_and_drop():
 def test_prob_labels_are_renamed_and_merged():
     labels = ["O", "B-GPE", "I-GPE", "B-LOC", "I-LOC", "PER"]
     probs = np.array([[0.1, 0.2, 0.1, 0.3, 0.1, 0.2]], dtype=np.float32)
+    np_ = map_prob_labels(labels, probs, {"GPE": "LOC"}, scheme="iob2")
+    assert np_.labels == ["O", "B-LOC", "I-LOC", "B-PER", "I-PER"]  # IOB2: every type has B- and I-
+    assert np.allclose(np_.probs, [[0.1, 0.5, 0.2, 0.0, 0.2]])
+    # auto-detected: PER has no B- label, so the model is IOB1 and the first word's I- is a start
     np_ = map_prob_labels(labels, probs, {"GPE": "LOC"})
-    assert np_.labels == ["O", "B-LOC", "I-LOC", "I-PER"]
-    assert np.allclose(np_.probs, [[0.1, 0.5, 0.2, 0.2]])
+    assert np_.labels == ["O", "B-LOC", "I-LOC", "B-PER", "I-PER"]
+    assert np.allclose(np_.probs, [[0.1, 0.7, 0.0, 0.2, 0.0]])
 
 
 def test_hf_labeller_probabilities_first_subword(tagger):
@@ -77,8 +82,8 @@ def test_hf_labeller_probabilities_first_subword(tagger):
     model = AutoModelForTokenClassification.from_pretrained(tagger).eval()
     for words, r in zip(SENTS, results):
         assert r.probs is not None
-        assert r.probs.labels == XLMR_CONLL03_LABELS  # IOB strings, the model's order
-        assert r.probs.probs.shape == (len(words), len(XLMR_CONLL03_LABELS))
+        # the model is IOB1 (no B-PER): probabilities come back as IOB2
+        assert r.probs.labels == ["O", "B-LOC", "I-LOC", "B-MISC", "I-MISC", "B-ORG", "I-ORG", "B-PER", "I-PER"]
         assert np.allclose(r.probs.probs.sum(axis=1), 1.0, atol=1e-5)
         if not words:
             assert r.ents == [] and r.spans == []
@@ -90,7 +95,7 @@ def test_hf_labeller_probabilities_first_subword(tagger):
         word_ids = enc.word_ids(0)
         firsts = [word_ids.index(w) for w in range(len(words))]
         assert any(word_ids.count(w) > 1 for w in range(len(words))) or len(words) < 3
-        assert np.allclose(r.probs.probs, p[firsts], atol=1e-5)
+        assert np.allclose(r.probs.probs, probs_to_iob2(XLMR_CONLL03_LABELS, p[firsts])[1], atol=1e-5)
         # Entities are the argmax tags chunked conlleval-style, MISC dropped.
         tags = [XLMR_CONLL03_LABELS[j] for j in p[firsts].argmax(-1)]
         spans = tags_to_spans(tags)
@@ -112,8 +117,8 @@ def test_long_input_is_windowed_not_crashing(tagger):
     weird = ["\u200b", "a" * 300, "b"]  # a zero-width word (no subwords) and a huge word
     r = lab([long, weird])
     assert lab.windowed == 2
-    assert r[0].probs.probs.shape == (100, 8) and np.allclose(r[0].probs.probs.sum(1), 1, atol=1e-5)
-    assert r[1].probs.probs.shape == (3, 8) and np.allclose(r[1].probs.probs.sum(1), 1, atol=1e-5)
+    assert r[0].probs.probs.shape == (100, 9) and np.allclose(r[0].probs.probs.sum(1), 1, atol=1e-5)
+    assert r[1].probs.probs.shape == (3, 9) and np.allclose(r[1].probs.probs.sum(1), 1, atol=1e-5)
     for e in r[0].ents:
         assert 0 <= e.start < e.end <= 100
 
@@ -196,7 +201,7 @@ def test_label_pairs_src_and_tgt(ruler_pipeline, tagger):
     tgt = label_pairs(pairs, HFTokenClassifier(tagger), "tgt", probs=True, candidates=True)
     for before, after in zip(pairs, tgt):
         assert after.tgt.ents == before.tgt.ents  # gold target entities are kept
-        assert after.tgt.probs.probs.shape == (len(before.tgt.words), 8)
+        assert after.tgt.probs.probs.shape == (len(before.tgt.words), 9)
         assert isinstance(after.meta["tgt_candidates"], list)
         assert after.src == before.src
     mt = label_pairs(pairs, HFTokenClassifier(tagger), "tgt", set_ents=True)

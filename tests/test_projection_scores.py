@@ -188,8 +188,9 @@ def test_ner_score_iob1_and_only_i_labels() -> None:
     iob1 = probs_of([[0.2, 0.8], [0.3, 0.7], [0.9, 0.1]], ["O", "I-PER"])
     x = inp(tgt_words=["a", "b", "c"], ents=[Entity(0, 2, "PER")], probs=iob1)
     c = scorer("spacy-xproj.NerScore.v1")(x, [(0, 2), (0, 3)])
-    # no B-PER: I-PER is used for the first word as well; pattern I-PER I-PER gets alpha
-    assert c[0].tolist() == pytest.approx([(0.8 + 0.7) / 2 * 1.15, (0.8 + 0.7 + 0.1) / 3])
+    # no B-PER: IOB1, converted to IOB2 first. Word 0: B = 0.8; word 1 (previous word in PER with
+    # 0.8): B = 0.7 * 0.2, I = 0.7 * 0.8; word 2: I = 0.1 * 0.7. Argmax B-PER I-PER gets alpha.
+    assert c[0].tolist() == pytest.approx([(0.8 + 0.56) / 2 * 1.15, (0.8 + 0.56 + 0.07) / 3])
     x2 = inp(ents=[Entity(0, 2, "PER")], probs=P)
     only_i = scorer("spacy-xproj.NerScore.v1", use_only_i_labels=True)(x2, [(0, 2), (1, 2)])
     # the first word uses I-PER (0.1); argmax of word 0 is B-PER, not I-PER: no multiplier.

@@ -9,6 +9,8 @@ from typing import Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ..iob import tags_to_spans
+
 O, B, I = 0, 1, 2
 TAG_NAMES = ("O", "B-CAND", "I-CAND")
 MISSING = -1  # token whose gold tag is unknown (misaligned tokenisation): no gradient
@@ -31,25 +33,12 @@ def tags_from_spans(n_tokens: int, spans: Iterable[SpanT]) -> List[int]:
 
 
 def spans_from_tags(tags: Sequence[int]) -> List[SpanT]:
-    """Decode tag ids into spans.
-
-    One rule, the conlleval/seqeval one: ``B`` always opens a span; ``I`` continues the running
-    span, or opens one when none is running (a stray ``I`` after ``O``); ``O`` closes it.
-    """
-    spans: List[SpanT] = []
-    start: Optional[int] = None
-    for i, tag in enumerate(tags):
-        if tag == B or (tag == I and start is None):
-            if start is not None:
-                spans.append((start, i))
-            start = i
-        elif tag != I:  # O (or MISSING)
-            if start is not None:
-                spans.append((start, i))
-            start = None
-    if start is not None:
-        spans.append((start, len(tags)))
-    return spans
+    """Decode tag ids into spans with the package's one tag decoder
+    (:func:`spacy_xproj.iob.tags_to_spans`, the conlleval/seqeval rule): ``B`` always opens a span;
+    ``I`` continues the running span, or opens one when none is running (a stray ``I`` after
+    ``O``); ``O`` (and ``MISSING``) closes it."""
+    names = [TAG_NAMES[t] if t in (B, I) else "O" for t in tags]
+    return [(s, e) for s, e, _ in tags_to_spans(names)]
 
 
 def span_scores(probs: np.ndarray, spans: Sequence[SpanT]) -> List[float]:

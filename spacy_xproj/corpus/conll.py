@@ -36,6 +36,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tupl
 
 from ..atomic import atomic_open
 from ..errors import InputError
+from ..iob import tags_to_spans
 from ..types import Entity, Pair, Side
 
 PathLike = Union[str, Path]
@@ -59,24 +60,13 @@ def parse_tag(tag: str) -> Tuple[str, str]:
 
 
 def tags_to_entities(tags: Sequence[str]) -> List[Entity]:
-    """Decode IOB tags into entities with the conlleval rule (equal to seqeval's default mode).
+    """Decode tags into entities with the package's one tag decoder,
+    :func:`spacy_xproj.iob.tags_to_spans` (the conlleval rule, equal to seqeval's default mode).
 
-    ``B-X`` opens; ``I-X`` continues an open ``X`` entity, else opens one; ``O`` closes.
+    ``B-X`` opens; ``I-X`` continues an open ``X`` entity, else opens one; ``O`` closes; IOBES
+    (``S-X``, ``E-X``) tags decode as seqeval decodes them.
     """
-    ents: List[Entity] = []
-    start, label = -1, ""
-    for i, tag in enumerate(tags):
-        prefix, lab = parse_tag(tag)
-        if prefix == "I" and start >= 0 and lab == label:
-            continue
-        if start >= 0:
-            ents.append(Entity(start, i, label))
-            start, label = -1, ""
-        if prefix != "O":
-            start, label = i, lab
-    if start >= 0:
-        ents.append(Entity(start, len(tags), label))
-    return ents
+    return [Entity(s, e, label) for s, e, label in tags_to_spans(tags)]
 
 
 def entities_to_tags(n_words: int, ents: Iterable[Entity]) -> List[str]:

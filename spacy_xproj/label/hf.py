@@ -5,9 +5,12 @@
 **first subword** (as the paper does, HF aggregation "first"), so that
 
 * ``LabelResult.probs`` is a :class:`~spacy_xproj.types.NerProbs` — softmax over the model's labels
-  at the first subword, shape ``(n_words, n_labels)``, label names as IOB strings (``O``,
-  ``B-PER``, ``I-PER``; labels without a prefix become ``I-``), entity types renamed by
-  ``label_map`` (columns that map to the same name are summed, rows still sum to 1);
+  at the first subword, **converted to IOB2** (``O``, ``B-PER``, ``I-PER``, ...; see
+  :mod:`spacy_xproj.iob`) whatever the model's scheme (``label_scheme``: ``auto`` detects IOB1,
+  IOB2, IOBES/BILOU or IO from the label list), entity types renamed by ``label_map`` (columns that
+  map to the same name are summed, rows still sum to 1). So ``P[first word, B-X]`` is the
+  probability that an X entity starts there, also for IOB1 models (such as
+  xlm-roberta-large-finetuned-conll03-english) that tag entity starts ``I-X``;
 * ``LabelResult.ents`` are the argmax tags chunked by the conlleval / seqeval rule (an ``I-X`` after
   ``O`` or another type opens a new entity, so IOB1 models such as xlm-roberta-large-finetuned-
   conll03-english, which predict ``I-PER`` only, work; ``B-``/``S-``/``E-`` variants too), renamed
@@ -27,6 +30,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from ..errors import ConfigError, MissingExtraError
+from ..iob import SCHEMES, probs_to_iob2, split_tag, tags_to_spans
 from ..registry import labellers
 from ..types import Entity, NerProbs
 
@@ -44,33 +48,6 @@ class LabelResult:
     probs: Optional[NerProbs] = None
 
 
-def split_tag(tag: str) -> Tuple[str, str]:
-    """``"B-PER" -> ("B", "PER")``; ``"PER" -> ("I", "PER")`` (IO tags); ``"O" -> ("O", "")``."""
-    if tag in ("O", "", "o"):
-        return "O", ""
-    if len(tag) > 2 and tag[1] in "-_" and tag[0].upper() in "BIESLU":
-        return tag[0].upper(), tag[2:]
-    return "I", tag
-
-
-def tags_to_spans(tags: Sequence[str]) -> List[Tuple[int, int, str]]:
-    """Chunk IOB1/IOB2/IOBES/IO tags into half-open ``(start, end, type)`` spans (conlleval rule:
-    an ``I-X`` that does not continue an ``X`` entity starts one)."""
-    spans: List[Tuple[int, int, str]] = []
-    start: Optional[int] = None
-    cur = ""
-    for i, tag in enumerate(list(tags) + ["O"]):
-        prefix, typ = split_tag(tag)
-        begins = prefix in ("B", "S", "U") or (prefix in ("I", "E", "L") and (start is None or typ != cur))
-        if start is not None and (prefix == "O" or begins):
-            spans.append((start, i, cur))
-            start = None
-        if prefix != "O" and begins:
-            start, cur = i, typ
-        if start is not None and prefix in ("S", "U", "E", "L"):
-            spans.append((start, i + 1, cur))
-            start = None
-    return spans
 
 
 def map_entities(
@@ -93,17 +70,21 @@ def map_entities(
     return out
 
 
-def map_prob_labels(labels: Sequence[str], probs: np.ndarray, label_map: Optional[Dict[str, str]]) -> NerProbs:
-    """IOB label names with types renamed by ``label_map``; columns with the same name are summed."""
+def map_prob_labels(
+    labels: Sequence[str], probs: np.ndarray, label_map: Optional[Dict[str, str]], scheme: str = "auto"
+) -> NerProbs:
+    """Probabilities over the model's ``labels`` (any ``scheme``) as IOB2 probabilities
+    (:func:`spacy_xproj.iob.probs_to_iob2`), types renamed by ``label_map``; columns with the same
+    name are summed."""
+    iob2_labels, probs = probs_to_iob2(labels, probs, scheme)
     names: List[str] = []
-    for lab in labels:
+    for lab in iob2_labels:
         prefix, typ = split_tag(lab)
         if prefix == "O":
             names.append("O")
             continue
         if label_map and typ in label_map:
             typ = label_map[typ]
-        prefix = {"S": "B", "U": "B", "E": "I", "L": "I"}.get(prefix, prefix)
         names.append(f"{prefix}-{typ}")
     unique = list(dict.fromkeys(names))
     if len(unique) == len(names):
@@ -130,9 +111,13 @@ class HFTokenClassifier:
         max_length: Optional[int] = None,
         fp16: bool = True,
         use_fast: bool = True,
+        label_scheme: str = "auto",
     ) -> None:
         if batch_size < 1:
             raise ConfigError("batch_size must be >= 1")
+        if label_scheme not in SCHEMES:
+            raise ConfigError(f"unknown label_scheme {label_scheme!r}; use one of {', '.join(SCHEMES)}")
+        self.label_scheme = label_scheme
         self.model_name = model
         self.device = device
         self.batch_size = batch_size
@@ -269,7 +254,7 @@ class HFTokenClassifier:
             tags = [labels[j] for j in probs[si].argmax(-1)] if len(words) else []
             spans = tags_to_spans(tags)
             ents = map_entities(spans, self.label_map, self.drop_labels, self.keep_unmapped)
-            nprobs = map_prob_labels(labels, probs[si], self.label_map) if self.with_probs else None
+            nprobs = map_prob_labels(labels, probs[si], self.label_map, self.label_scheme) if self.with_probs else None
             results.append(LabelResult(ents, [(s, e) for s, e, _ in spans], nprobs))
         return results
 
@@ -292,11 +277,14 @@ def make_hf_token_classifier(
     max_length: Optional[int] = None,
     fp16: bool = True,
     use_fast: bool = True,
+    label_scheme: str = "auto",
 ) -> HFTokenClassifier:
     """HF token-classification labeller (the paper's source NER is the default model).
-    ``label_map`` defaults to PER/ORG/LOC kept; ``drop_labels`` to MISC."""
+    ``label_map`` defaults to PER/ORG/LOC kept; ``drop_labels`` to MISC. ``label_scheme`` is the
+    model's tag scheme (``auto``: detected from its labels; ``iob1``, ``iob2``, ``iobes``, ``io``);
+    probabilities are always returned as IOB2."""
     return HFTokenClassifier(
         model, device=device, batch_size=batch_size, label_map=label_map, drop_labels=drop_labels,
         keep_unmapped=keep_unmapped, with_probs=with_probs, max_length=max_length, fp16=fp16,
-        use_fast=use_fast,
+        use_fast=use_fast, label_scheme=label_scheme,
     )

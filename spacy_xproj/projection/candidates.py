@@ -17,6 +17,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Set
 
 import numpy as np
 
+from ..iob import tags_to_spans
 from ..errors import ConfigError, InputError
 from ..registry import candidates
 from ..types import NerProbs
@@ -77,30 +78,11 @@ def make_aligned_subrange_candidates(max_len: Optional[int] = 10) -> Extractor:
 
 
 def decode_spans(probs: NerProbs) -> List[Span]:
-    """Argmax-decode per-word IOB probabilities into spans (labels discarded).
-
-    ``B-X`` starts a span; ``I-X`` continues a span of class ``X`` and otherwise starts one (IOB1
-    models and stray ``I-`` starts); ``O`` and any other label end the current span.
-    """
+    """Argmax-decode per-word probabilities into spans (labels discarded) with the package's one
+    tag decoder, :func:`spacy_xproj.iob.tags_to_spans` (IOB1, IOB2, IOBES and IO tags)."""
     P = np.asarray(probs.probs)
-    spans: List[Span] = []
-    cur_start, cur_cls = -1, None
-    for j, k in enumerate(P.argmax(axis=1) if len(P) else []):
-        name = probs.labels[int(k)]
-        if name[:2] in ("B-", "I-"):
-            cls = name[2:]
-            if name.startswith("I-") and cur_cls == cls:
-                continue
-            if cur_cls is not None:
-                spans.append((cur_start, j))
-            cur_start, cur_cls = j, cls
-        else:
-            if cur_cls is not None:
-                spans.append((cur_start, j))
-            cur_start, cur_cls = -1, None
-    if cur_cls is not None:
-        spans.append((cur_start, len(P)))
-    return spans
+    tags = [probs.labels[int(k)] for k in P.argmax(axis=1)] if len(P) else []
+    return [(s, e) for s, e, _ in tags_to_spans(tags)]
 
 
 @candidates("spacy-xproj.NerCandidates.v1")

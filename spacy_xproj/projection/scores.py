@@ -21,6 +21,7 @@ from typing import Any, Callable, Dict, List, Sequence, Tuple
 import numpy as np
 
 from ..errors import ConfigError, InputError
+from ..iob import detect_scheme, probs_to_iob2
 from ..registry import scorers
 from ..types import Alignment, NerProbs
 from .matching import ProjectionInput, Span
@@ -149,6 +150,12 @@ def ner_class_scores(
 ) -> Tuple[List[str], np.ndarray]:
     """Per-class scores of each candidate: ``(classes, array (n_classes, n_candidates))``.
 
+    Probabilities of IOB1, IO or IOBES models are first converted to IOB2
+    (:func:`spacy_xproj.iob.probs_to_iob2`; the labeller already returns IOB2, this covers
+    probabilities from elsewhere), so ``P[t.s, B-l]`` is the probability that an ``l`` entity starts
+    at ``t.s`` whatever the model's scheme. ``use_only_i_labels`` (the THESIS switch for IOB1
+    models) reads the probabilities as given, with the ``I-`` column for the first word too.
+
     ``avg_l(t) = mean(P[t.s, B-l], P[t.s+1, I-l], ..., P[t.e-1, I-l])``, times ``alpha ** (|t|-1)``
     only when the argmax labels of ``t`` are exactly ``B-l I-l ... I-l`` (the THESIS code; with
     IOB1 / ``use_only_i_labels`` the pattern is ``I-l I-l ...``). Values not above ``threshold``
@@ -157,7 +164,10 @@ def ner_class_scores(
     P = np.asarray(probs.probs, dtype=np.float64)
     if P.ndim != 2 or P.shape[1] != len(probs.labels):
         raise ValueError(f"probabilities of shape {P.shape} do not match {len(probs.labels)} labels")
-    classes = _label_indices(probs.labels, use_only_i_labels, labels_to_ignore)
+    labels = list(probs.labels)
+    if not use_only_i_labels and detect_scheme(labels) != "iob2":
+        labels, P = probs_to_iob2(labels, P)
+    classes = _label_indices(labels, use_only_i_labels, labels_to_ignore)
     names = list(classes)
     n_words = P.shape[0]
     ts, te = _span_arrays(candidates)
