@@ -39,6 +39,7 @@ import stat
 import subprocess
 import tempfile
 import threading
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -262,8 +263,33 @@ def _read_links(path: str, n: int) -> List[Links]:
 # ---------------------------------------------------------------------------------------------
 
 
+# Below this many pairs, eflomal without learned statistics aligns poorly: measured on
+# Europarl-NER en->de, a corpus of 1 pair gives no link at all, 10 pairs agree on 39% of the links
+# that the whole 799-pair file gives, 100 pairs on 67%.
+MIN_PAIRS_WITHOUT_PRIORS = 100
+
+
+class TooFewPairsWarning(UserWarning):
+    """An aligner that learns from the sentences it aligns was given too few of them."""
+
+
+def too_few_pairs_message(n: int, minimum: int = MIN_PAIRS_WITHOUT_PRIORS) -> str:
+    return (
+        f"eflomal is aligning {n} sentence pair(s) with no learned statistics: it learns from the "
+        f"sentences it aligns and needs about {minimum} or more, so these alignments will be poor or "
+        f"empty. Learn statistics from a parallel corpus first: nlp.initialize() with the "
+        f"xproj_aligner's corpus (spacy_xproj.align.eflomal_backend.create_parallel_corpus) or with "
+        f"examples that have a translation, the aligner setting priors_from=CORPUS, or "
+        f"`xproj align --init CORPUS`"
+    )
+
+
 class EflomalAligner:
-    """Both-direction eflomal alignment, symmetrised, with learnable priors (see module docs)."""
+    """Both-direction eflomal alignment, symmetrised, with learnable priors (see module docs).
+
+    Without priors (no ``initialize``, no ``priors_from``), aligning fewer than
+    ``MIN_PAIRS_WITHOUT_PRIORS`` pairs at once issues a :class:`TooFewPairsWarning` naming the fix.
+    """
 
     name = "eflomal"
 
@@ -381,6 +407,8 @@ class EflomalAligner:
         self._ensure_priors()
         if not src:
             return [], []
+        if self.priors is None and len(src) < MIN_PAIRS_WITHOUT_PRIORS:
+            warnings.warn(too_few_pairs_message(len(src)), TooFewPairsWarning, stacklevel=3)
         return self._run([list(s) for s in src], [list(t) for t in tgt], self.priors)
 
     def _run(self, src: List[Words], tgt: List[Words], priors: Optional[EflomalPriors]) -> Tuple[List[Links], List[Links]]:
@@ -555,6 +583,7 @@ def create_eflomal_aligner(
     priors_tgt_lang: Optional[str] = None,
     prior_weight: float = 1.0,
     prefix_len: int = 5,
+    priors_limit: Optional[int] = None,
 ) -> EflomalAligner:
     """eflomal, both directions, symmetrised; seeded; optional priors from a parallel corpus.
 
@@ -564,8 +593,13 @@ def create_eflomal_aligner(
 
     ``priors_from`` is a parallel corpus (pair JSONL, MAFAND JSONL or ``src ||| tgt`` text, see
     :func:`read_parallel`); it is read lazily, the first time the aligner is used without priors.
+    ``priors_limit`` reads only its first N pairs (quicker to learn, for examples and tests).
     """
-    source = create_parallel_corpus(priors_from, priors_src_lang, priors_tgt_lang) if priors_from else None
+    if priors_limit is not None and priors_limit < 1:
+        raise ConfigError("priors_limit must be at least 1 (or null: the whole corpus)")
+    source = (
+        create_parallel_corpus(priors_from, priors_src_lang, priors_tgt_lang, priors_limit) if priors_from else None
+    )
     return EflomalAligner(
         symmetrize=symmetrize,
         n_iterations=n_iterations,
