@@ -6,7 +6,9 @@ from typing import List, Tuple
 
 import pytest
 
-pytest.importorskip("eflomal")
+from conftest import require_module
+
+require_module("eflomal")
 
 from spacy_xproj.align.eflomal_backend import (  # noqa: E402
     EflomalAligner,

@@ -4,9 +4,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
+from conftest import require_module
 from typer.testing import CliRunner
 
-pytest.importorskip("eflomal")
+require_module("eflomal")
 
 from spacy_xproj.cli.app import app  # noqa: E402
 from spacy_xproj.corpus.europarl import read_europarl  # noqa: E402

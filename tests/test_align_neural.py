@@ -10,8 +10,10 @@ from typing import List, Tuple
 
 import pytest
 
-pytest.importorskip("transformers")
-torch = pytest.importorskip("torch")
+from conftest import require_module
+
+require_module("transformers")
+torch = require_module("torch")
 
 from spacy.util import registry  # noqa: E402
 
@@ -144,7 +146,7 @@ def test_methods_relate_as_in_simalign(tiny_bert, short_pairs):
 
 def test_equals_simalign_package(tiny_bert, short_pairs):
     """For inputs simalign can handle, the batched backend gives simalign's own result."""
-    simalign = pytest.importorskip("simalign")
+    simalign = require_module("simalign")
     en, de = short_pairs
     reference = simalign.SentenceAligner(
         model=str(tiny_bert), token_type="bpe", matching_methods="mai", layer=LAYER

@@ -5,10 +5,12 @@ from pathlib import Path
 from typing import List, Tuple
 
 import pytest
+
+from conftest import require_module
 import spacy
 from spacy.training import Example
 
-pytest.importorskip("eflomal")
+require_module("eflomal")
 
 from spacy_xproj.doc import pair_to_doc  # noqa: E402
 from spacy_xproj.types import Alignment, Pair, Side  # noqa: E402

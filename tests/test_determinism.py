@@ -2,8 +2,8 @@
 
 One driver (``run_chain`` below) runs every offline backend through the command line, from the real
 data: ``convert`` (Europarl-NER, MasakhaNER CoNLL, MAFAND-MT -> pairs; pairs -> CoNLL and DocBin),
-``align`` (eflomal, seeded), ``project`` (heuristic; candidate matching with the greedy, MILP and —
-when registered — exact solvers), and ``translate`` (a tiny local NLLB-style model). It runs twice in
+``align`` (eflomal, seeded), ``project`` (heuristic; candidate matching with the greedy, MILP and
+exact solvers), and ``translate`` (a tiny local NLLB-style model). It runs twice in
 two fresh Python processes with *different* ``PYTHONHASHSEED`` values (so set/dict iteration order
 that leaks into an output is caught), and every output file must be byte-identical.
 """
@@ -18,6 +18,8 @@ from typing import Dict, List
 
 import pytest
 
+from conftest import require_module
+
 REPO = Path(__file__).resolve().parents[1]
 EFLOMAL_CFG = '[aligner]\n@xproj_aligners = "spacy-xproj.Eflomal.v1"\nrel_iterations = 0.3\nseed = 11\n'
 
@@ -25,8 +27,6 @@ EFLOMAL_CFG = '[aligner]\n@xproj_aligners = "spacy-xproj.Eflomal.v1"\nrel_iterat
 def run_chain(out: Path, data: Path, tiny_nllb: str) -> None:
     """Run the whole offline chain into ``out`` (called in a subprocess; see the module docs)."""
     import itertools
-
-    from spacy.util import registry
 
     import spacy_xproj  # noqa: F401
     from spacy_xproj.cli.app import app
@@ -55,8 +55,7 @@ def run_chain(out: Path, data: Path, tiny_nllb: str) -> None:
         "aligned", "--solver", "greedy", "--constraint", ">=", "--n-proj", "1")
     cli("project", str(out / "aligned_head.jsonl"), str(out / "milp.jsonl"), "--method", "candidates",
         "--solver", "milp")
-    if "spacy-xproj.ExactSolver.v1" in registry.xproj_solvers.get_all():
-        cli("project", str(aligned), str(out / "exact.jsonl"), "--method", "candidates", "--solver", "exact")
+    cli("project", str(aligned), str(out / "exact.jsonl"), "--method", "candidates", "--solver", "exact")
     cli("convert", str(out / "heuristic.jsonl"), str(out / "heuristic_de.txt"), "--from", "pairs", "--to", "conll")
     cli("convert", str(out / "greedy.jsonl"), str(out / "greedy_de.spacy"), "--from", "pairs", "--to", "docbin")
 
@@ -85,7 +84,7 @@ def _run(out: Path, data: Path, tiny_nllb: Path, hash_seed: str) -> None:
 
 @pytest.mark.slow
 def test_every_offline_backend_is_byte_identical_across_runs(tmp_path: Path, data_root: Path, tmp_path_factory) -> None:
-    pytest.importorskip("eflomal")
+    require_module("eflomal")
     from tiny_seq2seq import build_all
 
     tiny = build_all(tmp_path_factory.getbasetemp() / "tiny_models")["nllb"]
@@ -95,7 +94,7 @@ def test_every_offline_backend_is_byte_identical_across_runs(tmp_path: Path, dat
     da, db = _digests(a), _digests(b)
     assert sorted(da) == sorted(db)
     expected = {"europarl.jsonl", "hau_dev.jsonl", "hau_dev.txt", "mafand_dev.jsonl", "aligned.jsonl",
-                "heuristic.jsonl", "greedy.jsonl", "greedy_aligned_ge.jsonl", "milp.jsonl", "heuristic_de.txt",
+                "heuristic.jsonl", "greedy.jsonl", "greedy_aligned_ge.jsonl", "milp.jsonl", "exact.jsonl", "heuristic_de.txt",
                 "greedy_de.spacy", "translated.jsonl"}
     assert expected <= set(da), sorted(da)
     different = [name for name in da if da[name] != db[name]]
@@ -105,6 +104,7 @@ def test_every_offline_backend_is_byte_identical_across_runs(tmp_path: Path, dat
 
     assert sum(len(p.tgt.ents) for p in read_pairs(a / "greedy.jsonl")) > 400
     assert sum(len(p.tgt.ents) for p in read_pairs(a / "milp.jsonl")) > 30
+    assert sum(len(p.tgt.ents) for p in read_pairs(a / "exact.jsonl")) > 400
     translated = list(read_pairs(a / "translated.jsonl"))
     assert len(translated) == 60 and sum(bool(p.tgt.words) for p in translated) >= 30  # a random tiny model
     assert (a / "hau_dev.txt").read_bytes() == (data_root / "masakhaner2" / "hau" / "dev.txt").read_bytes()
@@ -123,6 +123,7 @@ def test_reruns_in_one_process_are_identical(tmp_path: Path) -> None:
     cands = ngrams(12, 4)
     scores = np.round(rnd.random((4, len(cands))), 1) * (rnd.random((4, len(cands))) > 0.6)  # many ties
     names = [n for n in registry.xproj_solvers.get_all() if n.startswith("spacy-xproj.")]
+    assert {"spacy-xproj.GreedySolver.v1", "spacy-xproj.ExactSolver.v1"} <= set(names), names
     for name in names:
         solve = registry.xproj_solvers.get(name)()
         results: List = [solve(MatchingProblem(scores.copy(), list(cands), "<=", 1)) for _ in range(3)]

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("eflomal")
+from conftest import require_module
+
+require_module("eflomal")
 
 from spacy_xproj.cli.europarl import AlignerSetting, format_rows, run_benchmark  # noqa: E402
 from spacy_xproj.corpus.europarl import read_europarl  # noqa: E402

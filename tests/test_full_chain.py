@@ -25,6 +25,7 @@ from spacy.util import load_config, load_model_from_config
 import spacy_xproj  # noqa: F401
 from spacy_xproj.doc import SPAN_KEY
 
+from conftest import require_module
 from tiny_bert import make_tiny_bert
 from tiny_seq2seq import build_nllb, train_spm
 from tiny_xlmr import build_taggers
@@ -200,7 +201,7 @@ def check_invariants(docs: List[Doc], sents: List[List[str]], projector: str = "
 @pytest.mark.parametrize("aligner", ["simalign", "awesome", "eflomal"])
 def test_chain_heuristic(models, hausa, aligner):
     if aligner == "eflomal":
-        pytest.importorskip("eflomal")
+        require_module("eflomal")
     nlp = build_chain(models, aligner=aligner)
     assert nlp.pipe_names == ["xproj_translator", "xproj_labeller", "xproj_aligner", "xproj_projector"]
     docs = run(nlp, hausa)

@@ -14,12 +14,14 @@ from pathlib import Path
 
 import pytest
 
+from conftest import require_module
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from test_project_run import make_project, run_project  # noqa: E402
 
-pytest.importorskip("transformers")
-pytest.importorskip("torch")
+require_module("transformers")
+require_module("torch")
 
 pytestmark = pytest.mark.slow
 

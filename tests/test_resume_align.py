@@ -12,11 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from conftest import require_module
+
 from resume_util import complete_lines, ids_of, kill_part_way, summary_counts, xproj
 from spacy_xproj.corpus.jsonl import read_pairs, write_pairs
 from spacy_xproj.corpus.mafand import read_mafand
 
-pytest.importorskip("eflomal")
+require_module("eflomal")
 
 N_PAIRS = 2000
 CONFIG = """

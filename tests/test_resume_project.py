@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import List
 
 import pytest
+
+from conftest import require_module
 from spacy.util import registry
 
 import spacy_xproj  # noqa: F401  (registers the aligners)
@@ -17,7 +19,7 @@ from spacy_xproj.corpus.europarl import read_europarl
 from spacy_xproj.corpus.jsonl import read_pairs, write_pairs
 from spacy_xproj.types import Pair
 
-pytest.importorskip("eflomal")
+require_module("eflomal")
 COPIES = 3
 
 

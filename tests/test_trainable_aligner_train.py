@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import List, Tuple
 
 import pytest
+
+from conftest import require_module
 import spacy
 from spacy.tokens import Doc
 
-pytest.importorskip("eflomal")
+require_module("eflomal")
 
 import spacy_xproj  # noqa: E402,F401
 from spacy_xproj.align.eflomal_backend import read_parallel  # noqa: E402
