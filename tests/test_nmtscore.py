@@ -77,9 +77,13 @@ def test_scorer_on_projection_input_with_threshold_and_cache(tiny, tmp_path):
     m = s(inp, cands)
     raw = s.similarity_matrix(["Muhammadu Buhari", "Abuja"], ["Muhammadu Buhari", "Abuja", "Shugaba", "Buhari"], "en", "hau")
     assert m.shape == (2, 4)
-    assert np.allclose(m, np.where(raw < 0.1, 0.0, raw))
+    assert np.allclose(m, np.where(raw <= 0.1, 0.0, raw))
     strict = NMTScorer(str(tiny["nllb"]), "en", "hau", threshold=float(np.median(raw)))(inp, cands)
-    assert (strict == 0).any() and (strict[strict > 0] >= np.median(raw)).all()
+    assert (strict == 0).any() and (strict[strict > 0] > np.median(raw)).all()
+    # a score equal to the threshold is dropped: the paper keeps c > thr, strictly
+    assert m[0, 0] > 0
+    at = NMTScorer(str(tiny["nllb"]), "en", "hau", threshold=float(m[0, 0]), cache=str(cache))(inp, cands)
+    assert at[0, 0] == 0.0 and np.allclose(at, np.where(m <= m[0, 0], 0.0, m))
     assert s(inp, []).shape == (2, 0)
     # A fresh scorer on the same cache file computes nothing new.
     s2 = NMTScorer(str(tiny["nllb"]), "en", None, cache=str(cache))

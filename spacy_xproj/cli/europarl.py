@@ -36,11 +36,19 @@ METHODS: Dict[str, Dict[str, Any]] = {
         "scorer": {"@xproj_scorers": "spacy-xproj.AlignScore.v1"},
         "solver": {"@xproj_solvers": "spacy-xproj.GreedySolver.v1"},
     },
-    "candidates-exact": {
+    # The solver names match `xproj project --solver`: milp = PuLP/CBC, exact = the exact DP solver
+    # (same optimum; the DP is much faster).
+    "candidates-milp": {
         "@xproj_projectors": "spacy-xproj.CandidateProjector.v1",
         "extractor": {"@xproj_candidates": "spacy-xproj.NgramCandidates.v1", "max_len": 10},
         "scorer": {"@xproj_scorers": "spacy-xproj.AlignScore.v1"},
         "solver": {"@xproj_solvers": "spacy-xproj.MilpSolver.v1"},
+    },
+    "candidates-exact": {
+        "@xproj_projectors": "spacy-xproj.CandidateProjector.v1",
+        "extractor": {"@xproj_candidates": "spacy-xproj.NgramCandidates.v1", "max_len": 10},
+        "scorer": {"@xproj_scorers": "spacy-xproj.AlignScore.v1"},
+        "solver": {"@xproj_solvers": "spacy-xproj.ExactSolver.v1"},
     },
 }
 
@@ -194,8 +202,11 @@ def europarl_command(
     from .. import align as _align  # noqa: F401
     from .. import projection as _projection  # noqa: F401
     from ..corpus.europarl import read_europarl
+    from ..errors import ConfigError
     from ..settings import data_dir
 
+    if limit is not None and limit < 1:
+        raise ConfigError(f"--limit must be at least 1, got {limit}")
     folder = data or (data_dir() / "europarl_ner")
     pairs = read_europarl(folder, src, tgt)
     if limit is not None:

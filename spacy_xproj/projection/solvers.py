@@ -23,7 +23,10 @@ score can be chosen. ``reduce_problem`` exposes this reduction.
   25-word sentence with 10-grams CBC needed 12.4 s with the thesis form and 0.23 s with the word form,
   at the same optimum (2-core shared CPU). When the exact problem is infeasible (e.g. ``= 2`` with
   one candidate) the lower bound is dropped (the upper bound kept, clipped at 0) and the relaxed problem is solved; an
-  ``InfeasibleMatchingWarning`` says so. It never raises for infeasibility.
+  ``InfeasibleMatchingWarning`` says so. It never raises for infeasibility. When CBC reaches
+  ``time_limit`` before it finds any solution, that is a time-out, not infeasibility: a
+  ``MilpTimeoutWarning`` says so and the greedy solution is used for that sentence (when it found
+  a solution in time, the best one found is used, without a warning).
 """
 from __future__ import annotations
 
@@ -42,6 +45,10 @@ Solver = Callable[[MatchingProblem], List[Choice]]
 
 class InfeasibleMatchingWarning(UserWarning):
     """The exact matching problem had no feasible solution; a relaxed one was solved instead."""
+
+
+class MilpTimeoutWarning(UserWarning):
+    """CBC reached its time limit before finding any solution; the greedy solution was used."""
 
 
 def reduce_problem(problem: MatchingProblem) -> Tuple[MatchingProblem, np.ndarray, np.ndarray]:
@@ -128,7 +135,16 @@ def solve_milp(
         return []
     lower, upper = count_bounds(problem.op, problem.n_proj)
     status, picks = _milp(reduced, lower, upper, time_limit, msg, formulation)
-    if status != "ok":
+    if status == "timeout":
+        warnings.warn(
+            f"the MILP solver reached its time limit ({time_limit} s) before finding any solution for "
+            f"{reduced.scores.shape[0]} entities and {reduced.scores.shape[1]} candidates; the greedy "
+            "solution is used for this sentence (raise time_limit, or use the exact solver)",
+            MilpTimeoutWarning,
+            stacklevel=2,
+        )
+        picks = solve_greedy(reduced)
+    elif status != "ok":
         warnings.warn(
             f"matching with '{problem.op} {problem.n_proj}' has no feasible solution for "
             f"{reduced.scores.shape[0]} entities and {reduced.scores.shape[1]} candidates; "
@@ -209,6 +225,11 @@ def _solve(model, x, time_limit: Optional[float], msg: bool) -> Tuple[str, List[
     solver = pulp.PULP_CBC_CMD(msg=msg, timeLimit=time_limit, threads=1)
     model.solve(solver)
     status = pulp.LpStatus[model.status]
+    if status == "Not Solved" and model.sol_status <= 0:
+        # CBC stopped (time limit) without any integer solution: a time-out, not infeasibility
+        if time_limit is None:
+            raise RuntimeError("CBC stopped without a solution and without a time limit")
+        return "timeout", []
     if status not in ("Optimal",) and not (status == "Not Solved" and model.sol_status > 0):
         return "infeasible", []
     picks = [(p, t) for (p, t), var in x.items() if var.value() is not None and var.value() > 0.5]

@@ -189,13 +189,13 @@ class NMTScorer:
 
     def __call__(self, inp: Any, candidates: Sequence[Tuple[int, int]]) -> np.ndarray:
         """The ``nmt`` score c[p, t] for a :class:`~spacy_xproj.projection.matching.ProjectionInput`:
-        NMTScore of source entity p vs candidate t, zero below ``threshold``."""
+        NMTScore of source entity p vs candidate t, zero unless strictly above ``threshold``."""
         src_lang = self.src_lang or inp.src_lang
         tgt_lang = self.tgt_lang or inp.tgt_lang
         a = [languages.detokenize(inp.src_words[e.start : e.end], src_lang) for e in inp.src_ents]
         b = [languages.detokenize(inp.tgt_words[s:e], tgt_lang) for s, e in candidates]
         sim = self.similarity_matrix(a, b, src_lang, tgt_lang)
-        sim[sim < self.threshold] = 0.0
+        sim[sim <= self.threshold] = 0.0  # kept only when strictly above (PAPER: c > thr)
         return sim
 
 
