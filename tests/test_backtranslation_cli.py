@@ -146,3 +146,19 @@ def test_bad_option_ends_in_one_error_line(tmp_path: Path) -> None:
     assert r.returncode == 1 and r.stderr.strip().splitlines() == [
         f"error: {cfg}: the config needs a [translator] block with @xproj_translators"
     ]
+
+
+def test_backtranslation_docs_example_prints_what_the_docs_say(tmp_path: Path) -> None:
+    import re
+    import subprocess
+    import sys
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "backtranslation.md").read_text(encoding="utf8")
+    (code,) = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    printed = re.search(r"It prints.*?```text\n(.*?)```", text, flags=re.S)
+    assert printed is not None
+    script = tmp_path / "example.py"
+    script.write_text(code, encoding="utf8")
+    r = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert r.stdout == printed.group(1)
