@@ -80,3 +80,35 @@ def test_europarl_bad_option_is_one_error_line(tmp_path, bad: List[str], message
     assert r.returncode == 1 and len(lines) == 1 and lines[0].startswith("error: "), r.stderr
     if bad[0] == "--limit":
         assert message in lines[0]
+
+
+def test_project_counts_milp_time_outs_in_its_summary(monkeypatch, tmp_path) -> None:
+    import pulp
+
+    from spacy_xproj.cli.project import projection_step
+    from spacy_xproj.runner import RunSummary
+    from spacy_xproj.types import Alignment, Entity, Pair, Side
+
+    def stopped_on_time(self, lp, **kwargs):
+        lp.assignStatus(pulp.LpStatusNotSolved, pulp.LpSolutionNoSolutionFound)
+        return lp.status
+
+    monkeypatch.setattr(pulp.PULP_CBC_CMD, "actualSolve", stopped_on_time)
+    from spacy.util import registry
+
+    import spacy_xproj  # noqa: F401
+
+    projector = registry.resolve({"p": {
+        "@xproj_projectors": "spacy-xproj.CandidateProjector.v1",
+        "extractor": {"@xproj_candidates": "spacy-xproj.NgramCandidates.v1", "max_len": 3},
+        "scorer": {"@xproj_scorers": "spacy-xproj.AlignScore.v1"},
+        "solver": {"@xproj_solvers": "spacy-xproj.MilpSolver.v1", "time_limit": 1},
+    }})["p"]
+    pair = Pair("p0", Side("en", ["Buhari", "visited", "Kano"], [Entity(0, 1, "PER"), Entity(2, 3, "LOC")]),
+                Side("hau", ["Buhari", "ya", "ziyarci", "Kano"]), Alignment([(0, 0), (1, 2), (2, 3)]))
+    summary = RunSummary("project")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # counted, not printed
+        (out,) = projection_step(projector, summary, tmp_path / "in.jsonl")([pair])
+    assert summary.warnings == {"milp_timeout_greedy_used": 1}
+    assert out.tgt.ents == [Entity(0, 1, "PER"), Entity(3, 4, "LOC")]  # the greedy solution

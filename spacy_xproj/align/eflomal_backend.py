@@ -277,9 +277,10 @@ def too_few_pairs_message(n: int, minimum: int = MIN_PAIRS_WITHOUT_PRIORS) -> st
     return (
         f"eflomal is aligning {n} sentence pair(s) with no learned statistics: it learns from the "
         f"sentences it aligns and needs about {minimum} or more, so these alignments will be poor or "
-        f"empty. Learn statistics from a parallel corpus first: nlp.initialize() with the "
-        f"xproj_aligner's corpus (spacy_xproj.align.eflomal_backend.create_parallel_corpus) or with "
-        f"examples that have a translation, the aligner setting priors_from=CORPUS, or "
+        f"empty. Learn statistics from a parallel corpus first: nlp.initialize() with parallel text "
+        f"(an [initialize.components.xproj_aligner.corpus] block with @readers = "
+        f"\"spacy-xproj.ParallelCorpus.v1\", or examples whose docs have a translation), the "
+        f"aligner setting priors_from = a parallel corpus file, or "
         f"`xproj align --init CORPUS`"
     )
 

@@ -191,7 +191,7 @@ def build_projector(
 def projection_step(projector: Any, summary: RunSummary, source: Path):
     """The batch function for ``run_pairs``: project each pair, counting solver warnings."""
     from ..projection.component import CandidateCapWarning, project_pairs
-    from ..projection.solvers import InfeasibleMatchingWarning
+    from ..projection.solvers import InfeasibleMatchingWarning, MilpTimeoutWarning
 
     def process(batch: List[Pair]) -> List[Pair]:
         for pair in batch:
@@ -200,6 +200,7 @@ def projection_step(projector: Any, summary: RunSummary, source: Path):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", InfeasibleMatchingWarning)
             warnings.simplefilter("always", CandidateCapWarning)
+            warnings.simplefilter("always", MilpTimeoutWarning)
             try:
                 out = project_pairs(batch, projector)
             except InputError as err:
@@ -209,6 +210,8 @@ def projection_step(projector: Any, summary: RunSummary, source: Path):
                 summary.warn("infeasible_constraint_relaxed")
             elif issubclass(w.category, CandidateCapWarning):
                 summary.warn("candidates_capped")
+            elif issubclass(w.category, MilpTimeoutWarning):
+                summary.warn("milp_timeout_greedy_used")
             else:
                 warnings.showwarning(w.message, w.category, w.filename, w.lineno)
         missing = sum(1 for p in out if p.src.ents and not p.tgt.ents)
