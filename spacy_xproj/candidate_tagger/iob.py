@@ -5,7 +5,7 @@ entity class). Spans are half-open token ranges ``(start, end)``.
 """
 from __future__ import annotations
 
-from typing import Iterable, List, Optional, Sequence, Tuple
+from typing import Iterable, List, Sequence, Tuple
 
 import numpy as np
 

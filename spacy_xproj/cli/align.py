@@ -39,7 +39,6 @@ def build_aligner(
 ) -> Any:
     """An aligner from a short name (or a registered name), or from the ``[aligner]`` block of a config."""
     from spacy.util import registry
-    from thinc.api import Config
 
     from ..errors import ConfigError
 
