@@ -114,15 +114,21 @@ def make_align_score() -> Scorer:
 # coverage (soft links: alignment link weights and surface similarity)
 
 
-def alignment_weights(alignment: Alignment, n_src: int, n_tgt: int) -> np.ndarray:
-    """Dense ``(n_src, n_tgt)`` link weights: the link scores where the alignment has them
-    (e.g. eflomal's vote over directions and samplers), else 1 per link."""
+def alignment_weights(alignment: Alignment, n_src: int, n_tgt: int, use_scores: bool = True) -> np.ndarray:
+    """Dense ``(n_src, n_tgt)`` link weights in ``[0, 1]``: 1 per link, or, with ``use_scores`` and
+    a scored alignment, each link's score divided by the highest score of the sentence pair (so
+    eflomal's vote shares, SimAlign's similarities and AWESoME's probabilities all give the
+    surest link of the pair weight 1)."""
     alignment.validate(n_src, n_tgt)
     out = np.zeros((n_src, n_tgt), dtype=np.float64)
     if len(alignment):
         links = np.asarray(alignment.links, dtype=np.int64)
-        values = np.asarray(alignment.scores, dtype=np.float64) if alignment.scores is not None else 1.0
-        out[links[:, 0], links[:, 1]] = np.clip(values, 0.0, 1.0)
+        values: Any = 1.0
+        if use_scores and alignment.scores is not None:
+            raw = np.clip(np.asarray(alignment.scores, dtype=np.float64), 0.0, None)
+            top = float(raw.max()) if len(raw) else 0.0
+            values = raw / top if top > 0 else 1.0
+        out[links[:, 0], links[:, 1]] = values
     return out
 
 
@@ -195,15 +201,17 @@ def evidence_matrix(
     alignment_weight: float = 1.0,
     surface_weight: float = 1.0,
     min_similarity: float = 0.5,
+    link_scores: bool = True,
 ) -> np.ndarray:
     """``M = max(alignment_weight * A, surface_weight * S)`` with ``S`` the surface similarity of
-    the words (0 below ``min_similarity``) and ``A`` the alignment's link weights."""
+    the words (0 below ``min_similarity``) and ``A`` the alignment's link weights
+    (``alignment_weights``)."""
     from .surface import similarity_matrix
 
     n_src, n_tgt = len(inp.src_words), len(inp.tgt_words)
     M = np.zeros((n_src, n_tgt), dtype=np.float64)
     if alignment_weight > 0:
-        M = alignment_weight * alignment_weights(inp.alignment, n_src, n_tgt)
+        M = alignment_weight * alignment_weights(inp.alignment, n_src, n_tgt, link_scores)
     if surface_weight > 0:
         S = similarity_matrix(inp.src_words, inp.tgt_words)
         M = np.maximum(M, surface_weight * np.where(S >= min_similarity, S, 0.0))
@@ -221,10 +229,13 @@ def make_coverage_score(
     surface_weight: float = 1.0,
     min_similarity: float = 0.5,
     free_inside: bool = True,
+    link_scores: bool = True,
 ) -> Scorer:
     """Soft-link coverage (see ``coverage_scores``) over alignment links and surface similarity.
 
-    Alignment link scores (when the aligner gives them) weigh each link; a pair of words spelled
+    With ``link_scores``, alignment link scores (when the aligner gives them: eflomal's vote
+    shares, SimAlign/AWESoME similarities) weigh each link relative to the pair's surest link;
+    ``link_scores = false`` counts every link as 1. A pair of words spelled
     alike (``surface_form`` trigram Dice >= ``min_similarity``) counts as a link of that strength,
     so a name the aligner left unlinked is still found.
     """
@@ -234,7 +245,7 @@ def make_coverage_score(
         raise ConfigError(f"min_similarity must be in [0, 1], got {min_similarity}")
 
     def coverage_score(inp: ProjectionInput, candidates: Sequence[Span]) -> np.ndarray:
-        M = evidence_matrix(inp, alignment_weight, surface_weight, min_similarity)
+        M = evidence_matrix(inp, alignment_weight, surface_weight, min_similarity, link_scores)
         return coverage_scores([e.span for e in inp.src_ents], candidates, M, free_inside)
 
     return coverage_score
