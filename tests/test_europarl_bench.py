@@ -61,3 +61,16 @@ def test_default_chain_reaches_the_floor_on_german_and_spanish(europarl_dir: Pat
     assert f1["coverage"] >= 0.875, f1
     # the default beats the align-score candidate matching it replaced
     assert f1["coverage"] > f1["candidates"]
+
+
+def test_rows_average_over_seeds():
+    from spacy_xproj.cli.europarl import Row, mean_rows
+
+    a = [Row("eflomal", "coverage", 0.9, 0.8, 0.85, 0.99, 100, 98, 2.0, 1.0)]
+    b = [Row("eflomal", "coverage", 0.8, 0.8, 0.80, 0.97, 100, 96, 4.0, 1.0)]
+    (m,) = mean_rows([a, b])
+    assert (m.seeds, m.f1_min, m.f1_max, m.n_pred) == (2, 0.80, 0.85, 97)
+    assert m.f1 == pytest.approx(0.825) and m.precision == pytest.approx(0.85)
+    table = format_rows([m])
+    assert "| 82.5 ± 2.5 |" in table and table.splitlines()[0].endswith("seeds |")
+    assert "seeds" not in format_rows(a)
