@@ -157,3 +157,23 @@ def test_symmetrisation_hand_example():
     assert symmetrize_links([], [], "grow-diag-final-and") == []
     with pytest.raises(ConfigError, match="unknown symmetrisation"):
         symmetrize_links(fwd, rev, "grow")
+
+
+def test_voted_runs_give_scored_reproducible_links(europarl_words):
+    en, de = europarl_words
+    make = aligners.get("spacy-xproj.Eflomal.v2")
+    first = make(rel_iterations=0.3, seed=5)(en[:60], de[:60])
+    again = make(rel_iterations=0.3, seed=5)(en[:60], de[:60])
+    assert first == again  # every run is seeded
+    shares = {s for al in first for s in al.scores}
+    assert shares and all(0.5 < s <= 1.0 for s in shares)
+    assert shares <= {k / 8 for k in range(5, 9)}  # 4 runs x 2 directions, a majority
+    # the solid links (every run, both directions) are a subset of one run's intersection-or-better
+    one = make(rel_iterations=0.3, seed=5, n_runs=1, symmetrize="union", min_vote=0.0)(en[:60], de[:60])
+    assert sum(len(a) for a in first) < sum(len(a) for a in one) * 1.5
+    plain = make(rel_iterations=0.3, seed=5, n_runs=1, symmetrize="intersection")(en[:60], de[:60])
+    assert all(a.scores is None for a in plain)
+    with pytest.raises(ConfigError):
+        make(n_runs=0)
+    with pytest.raises(ConfigError):
+        make(min_vote=1.0)

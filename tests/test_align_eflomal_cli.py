@@ -35,7 +35,7 @@ def test_align_writes_alignments_and_resumes_identically(tmp_path: Path, input_f
     out = list(read_pairs(full))
     assert [p.id for p in out] == [p.id for p in read_pairs(input_file)]
     assert all(p.alignment is not None and len(p.alignment) > 0 for p in out)
-    assert out[0].meta["aligner"] == {"name": "spacy-xproj.Eflomal.v1", "initialized_on": "input"}
+    assert out[0].meta["aligner"] == {"name": "spacy-xproj.Eflomal.v2", "initialized_on": "input"}
 
     # interrupted run: the first batch plus half a line, then rerun the same command
     part = tmp_path / "part.jsonl"

@@ -361,3 +361,22 @@ def test_tiny_bert_builder(tmp_path, tiny_bert):
     xlmr = make_tiny_bert(tmp_path / "xlmr", model_type="xlm-roberta", labels=["O", "B-X", "I-X"])
     model = AutoModelForTokenClassification.from_pretrained(xlmr)
     assert model.config.model_type == "xlm-roberta" and model.config.num_labels == 3
+
+
+def test_coverage_score_projects_over_neural_alignments(tiny_bert, europarl_pairs):
+    """The default projection score reads SimAlign/AWESoME link scores (similarities, not vote
+    shares) as relative weights: every source entity still gets a projection."""
+    from spacy_xproj.projection.component import DEFAULT_PROJECTOR
+    from spacy_xproj.projection.matching import ProjectionInput
+    from spacy_xproj.types import Entity
+
+    projector = registry.resolve({"p": DEFAULT_PROJECTOR})["p"]
+    en, de = europarl_pairs
+    for aligner in (_backends(tiny_bert)[0], _backends(tiny_bert)[3]):
+        for al, s, t in zip(aligner(en[:4], de[:4]), en[:4], de[:4]):
+            ents = [Entity(0, 1, "X")]
+            found = projector(ProjectionInput(list(s), ents, list(t), al))
+            linked = any(i == 0 for i, _ in al.links)
+            assert len(found) == (1 if linked else len(found))
+            for ent, score in found:
+                assert 0 < score <= 1.0 + 1e-9 and 0 <= ent.start < ent.end <= len(t)

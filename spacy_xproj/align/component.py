@@ -34,7 +34,7 @@ from ..errors import ConfigError
 from ..types import Alignment
 
 DEFAULT_CONFIG = {
-    "aligner": {"@xproj_aligners": "spacy-xproj.Eflomal.v1"},
+    "aligner": {"@xproj_aligners": "spacy-xproj.Eflomal.v2"},
     "batch_size": 1000,
     "scorer": {"@scorers": "spacy-xproj.alignment_scorer.v1"},
 }
@@ -279,5 +279,5 @@ def make_aligner(
     batch_size: int,
     scorer: Optional[Callable[..., Dict[str, Any]]],
 ) -> XprojAligner:
-    """Create the ``xproj_aligner`` component (default backend: ``spacy-xproj.Eflomal.v1``)."""
+    """Create the ``xproj_aligner`` component (default backend: ``spacy-xproj.Eflomal.v2``)."""
     return XprojAligner(nlp, name, aligner, batch_size=batch_size, scorer=scorer)

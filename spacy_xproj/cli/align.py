@@ -25,7 +25,7 @@ import typer
 from .app import app
 
 ALIGNER_NAMES = {
-    "eflomal": "spacy-xproj.Eflomal.v1",
+    "eflomal": "spacy-xproj.Eflomal.v2",
     "simalign": "spacy-xproj.SimAlign.v1",
     "awesome": "spacy-xproj.Awesome.v1",
 }

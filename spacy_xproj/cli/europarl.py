@@ -36,6 +36,18 @@ METHODS: Dict[str, Dict[str, Any]] = {
         "scorer": {"@xproj_scorers": "spacy-xproj.AlignScore.v1"},
         "solver": {"@xproj_solvers": "spacy-xproj.GreedySolver.v1"},
     },
+    "coverage": {
+        "@xproj_projectors": "spacy-xproj.CandidateProjector.v1",
+        "extractor": {"@xproj_candidates": "spacy-xproj.NgramCandidates.v1", "max_len": 10},
+        "scorer": {"@xproj_scorers": "spacy-xproj.CoverageScore.v1"},
+        "solver": {"@xproj_solvers": "spacy-xproj.GreedySolver.v1"},
+    },
+    "surface": {
+        "@xproj_projectors": "spacy-xproj.CandidateProjector.v1",
+        "extractor": {"@xproj_candidates": "spacy-xproj.NgramCandidates.v1", "max_len": 10},
+        "scorer": {"@xproj_scorers": "spacy-xproj.SurfaceScore.v1"},
+        "solver": {"@xproj_solvers": "spacy-xproj.GreedySolver.v1"},
+    },
     # The solver names match `xproj project --solver`: milp = PuLP/CBC, exact = the exact DP solver
     # (same optimum; the DP is much faster).
     "candidates-milp": {
@@ -102,6 +114,9 @@ class Row:
     n_pred: int
     align_seconds: float
     project_seconds: float
+    seeds: int = 1
+    f1_min: Optional[float] = None
+    f1_max: Optional[float] = None
 
 
 def align_setting(setting: AlignerSetting, pairs: Sequence[Any], seed: Optional[int] = None) -> Tuple[List[Any], float]:
@@ -169,32 +184,83 @@ def run_benchmark(
     return rows
 
 
+def mean_rows(per_seed: Sequence[Sequence[Row]]) -> List[Row]:
+    """Rows averaged over seeds (one list of rows per seed, same order): mean F1/P/R, projection
+    rate, prediction count and seconds, with the lowest and highest F1 kept."""
+    out: List[Row] = []
+    for group in zip(*per_seed):
+        n = len(group)
+        f1s = [r.f1 for r in group]
+        out.append(Row(
+            group[0].aligner, group[0].method,
+            sum(r.precision for r in group) / n, sum(r.recall for r in group) / n, sum(f1s) / n,
+            sum(r.projection_rate for r in group) / n, group[0].n_gold,
+            int(round(sum(r.n_pred for r in group) / n)),
+            round(sum(r.align_seconds for r in group) / n, 2), round(sum(r.project_seconds for r in group) / n, 2),
+            n, min(f1s), max(f1s),
+        ))
+    return out
+
+
 def format_rows(rows: Sequence[Row]) -> str:
-    """A markdown table of the rows (F1, P, R as percentages)."""
+    """A markdown table of the rows (F1, P, R as percentages; with several seeds, F1 is the mean
+    and ``±`` half the range between the lowest and highest seed)."""
+    several = any(r.seeds > 1 for r in rows)
     lines = [
-        "| aligner | method | F1 | P | R | proj. rate | pred / gold | align s | project s |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| aligner | method | F1 | P | R | proj. rate | pred / gold | align s | project s |"
+        + (" seeds |" if several else ""),
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|" + ("---:|" if several else ""),
     ]
     for r in rows:
+        f1 = f"{100 * r.f1:.1f}"
+        if r.seeds > 1 and r.f1_min is not None and r.f1_max is not None:
+            f1 += f" ± {50 * (r.f1_max - r.f1_min):.1f}"
         lines.append(
-            f"| {r.aligner} | {r.method} | {100 * r.f1:.1f} | {100 * r.precision:.1f} | {100 * r.recall:.1f} "
+            f"| {r.aligner} | {r.method} | {f1} | {100 * r.precision:.1f} | {100 * r.recall:.1f} "
             f"| {r.projection_rate:.3f} | {r.n_pred} / {r.n_gold} | {r.align_seconds:.1f} | {r.project_seconds:.1f} |"
+            + (f" {r.seeds} |" if several else "")
         )
     return "\n".join(lines)
+
+
+def error_tables(
+    pairs: Sequence[Any], settings: Sequence[AlignerSetting], methods: Sequence[str], seed: Optional[int] = None
+) -> Dict[str, Dict[str, Dict[str, int]]]:
+    """The error classes (``spacy_xproj.projection.diagnose``) of every aligner setting x method."""
+    from spacy.util import registry
+
+    from ..projection.component import project_pairs
+    from ..projection.diagnose import classify_errors
+    from ..types import Pair
+
+    out: Dict[str, Dict[str, Dict[str, int]]] = {}
+    for setting in settings:
+        alignments, _ = align_setting(setting, pairs, seed)
+        aligned = [Pair(p.id, p.src, p.tgt, al, {}) for p, al in zip(pairs, alignments)]
+        for method in methods:
+            projector = registry.resolve({"p": METHODS[method]})["p"]
+            out[f"{setting.label} {method}"] = classify_errors(aligned, project_pairs(aligned, projector))
+    return out
 
 
 @app.command("europarl")
 def europarl_command(
     aligner: str = typer.Option(
-        "eflomal,eflomal:self", "--aligner", "-a",
+        "eflomal", "--aligner", "-a",
         help="Comma-separated aligner settings NAME[:none|self|CORPUS][@BATCH], e.g. eflomal:self@32.",
     ),
-    method: str = typer.Option("heuristic,candidates", "--method", "-m", help=f"Comma-separated: {', '.join(METHODS)}."),
+    method: str = typer.Option(
+        "heuristic,candidates,coverage", "--method", "-m", help=f"Comma-separated: {', '.join(METHODS)}."
+    ),
     src: str = typer.Option("en", help="Source language of the Europarl-NER files."),
     tgt: str = typer.Option("de", help="Target language of the Europarl-NER files."),
     data: Optional[Path] = typer.Option(None, help="Europarl-NER folder (default: $XPROJ_DATA_DIR/europarl_ner)."),
     limit: Optional[int] = typer.Option(None, help="Use only the first N sentence pairs."),
     seed: Optional[int] = typer.Option(None, help="Aligner seed (eflomal)."),
+    seeds: Optional[str] = typer.Option(
+        None, "--seeds", help="Comma-separated eflomal seeds: one run each, the table shows means (F1 ± half its range)."
+    ),
+    errors: bool = typer.Option(False, "--errors", help="Also print the error classes of misses and false positives."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the results as JSON here."),
     table: Optional[Path] = typer.Option(None, "--table", help="Write the markdown table here."),
 ) -> None:
@@ -213,9 +279,22 @@ def europarl_command(
         pairs = pairs[:limit]
     settings = [AlignerSetting.parse(s.strip()) for s in aligner.split(",") if s.strip()]
     methods = [m.strip() for m in method.split(",") if m.strip()]
-    rows = run_benchmark(pairs, settings, methods, seed, log=lambda s: typer.echo(s, err=True))
+    log = lambda s: typer.echo(s, err=True)  # noqa: E731
+    if seeds:
+        try:
+            seed_list = [int(x) for x in seeds.split(",") if x.strip()]
+        except ValueError:
+            raise typer.BadParameter(f"--seeds must be comma-separated integers, got {seeds!r}") from None
+        rows = mean_rows([run_benchmark(pairs, settings, methods, k, log=log) for k in seed_list])
+    else:
+        rows = run_benchmark(pairs, settings, methods, seed, log=log)
     text = format_rows(rows)
     typer.echo(text)
+    if errors:
+        from ..projection.diagnose import format_errors
+
+        typer.echo("")
+        typer.echo(format_errors(error_tables(pairs, settings, methods, seed)))
     command = "xproj europarl " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else "xproj europarl"
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)

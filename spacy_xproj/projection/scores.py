@@ -112,6 +112,154 @@ def make_align_score() -> Scorer:
 
 
 # --------------------------------------------------------------------------------------------
+# coverage (soft links: alignment link weights and surface similarity)
+
+
+def alignment_weights(alignment: Alignment, n_src: int, n_tgt: int, use_scores: bool = True) -> np.ndarray:
+    """Dense ``(n_src, n_tgt)`` link weights in ``[0, 1]``: 1 per link, or, with ``use_scores`` and
+    a scored alignment, each link's score divided by the highest score of the sentence pair (so
+    eflomal's vote shares, SimAlign's similarities and AWESoME's probabilities all give the
+    surest link of the pair weight 1)."""
+    alignment.validate(n_src, n_tgt)
+    out = np.zeros((n_src, n_tgt), dtype=np.float64)
+    if len(alignment):
+        links = np.asarray(alignment.links, dtype=np.int64)
+        values: Any = 1.0
+        if use_scores and alignment.scores is not None:
+            raw = np.clip(np.asarray(alignment.scores, dtype=np.float64), 0.0, None)
+            top = float(raw.max()) if len(raw) else 0.0
+            values = raw / top if top > 0 else 1.0
+        out[links[:, 0], links[:, 1]] = values
+    return out
+
+
+def _range_max_rows(rows: np.ndarray, ts: np.ndarray, te: np.ndarray) -> np.ndarray:
+    """``out[r, c] = max(rows[r, ts[c]:te[c]])`` via a sparse table (O(n log n) build, O(1) query)."""
+    n = rows.shape[1]
+    tables = [rows]
+    width = 1
+    while 2 * width <= n:
+        prev = tables[-1]
+        nxt = prev.copy()
+        nxt[:, : n - width] = np.maximum(prev[:, : n - width], prev[:, width:])
+        tables.append(nxt)
+        width *= 2
+    lengths = te - ts
+    level = np.floor(np.log2(np.maximum(lengths, 1))).astype(np.int64)
+    out = np.zeros((rows.shape[0], len(ts)), dtype=np.float64)
+    for lv in np.unique(level):
+        sel = np.nonzero(level == lv)[0]
+        table = tables[int(lv)]
+        out[:, sel] = np.maximum(table[:, ts[sel]], table[:, te[sel] - (1 << int(lv))])
+    return out
+
+
+def coverage_scores(
+    src_spans: Sequence[Tuple[int, int]],
+    tgt_spans: Sequence[Tuple[int, int]],
+    evidence: np.ndarray,
+    free_inside: bool = True,
+) -> np.ndarray:
+    """Soft-link coverage of source span ``p`` and target span ``t`` under an evidence matrix ``M``.
+
+    ``c = (sum_{i in p} max_{j in t} M[i, j] + sum_{j in t} max_{i in p} M[i, j]) / (|p|' + |t|')``:
+    every word of either span counts as covered by its best partner in the other span. With
+    ``free_inside`` a word strictly inside a span that has no evidence with any word of the other
+    sentence (typically an unaligned article or preposition, ``de la``) is left out of ``|p|'`` /
+    ``|t|'``, so a span whose borders are linked is not punished for it; border words always count,
+    so a span never grows over unlinked words at its edges. Equals ``2N / (|p| + |t|)`` for
+    one-to-one 0/1 links without free words.
+    """
+    M = np.asarray(evidence, dtype=np.float64)
+    n_src, n_tgt = M.shape
+    ps, pe = _span_arrays(src_spans)
+    ts, te = _span_arrays(tgt_spans)
+    out = np.zeros((len(ps), len(ts)), dtype=np.float64)
+    if not len(ps) or not len(ts):
+        return out
+    tlen = (te - ts).astype(np.float64)
+    if free_inside:
+        free_t = (M.max(axis=0) <= 0.0) if n_src else np.ones(n_tgt, dtype=bool)
+        cf = np.concatenate(([0], np.cumsum(free_t)))
+        inner = np.where(te - ts >= 3, cf[np.maximum(te - 1, ts + 1)] - cf[np.minimum(ts + 1, te)], 0)
+        tlen = tlen - inner
+        free_s = (M.max(axis=1) <= 0.0) if n_tgt else np.ones(n_src, dtype=bool)
+    for k, (s, e) in enumerate(zip(ps, pe)):
+        rows = M[s:e]
+        ptgt = rows.max(axis=0)
+        cum = np.concatenate(([0.0], np.cumsum(ptgt)))
+        cov_t = cum[te] - cum[ts]
+        cov_s = _range_max_rows(rows, ts, te).sum(axis=0)
+        plen = float(e - s)
+        if free_inside and e - s >= 3:
+            plen -= float(free_s[s + 1:e - 1].sum())
+        out[k] = (cov_s + cov_t) / np.maximum(plen + tlen, 1.0)
+    return out
+
+
+def evidence_matrix(
+    inp: ProjectionInput,
+    alignment_weight: float = 1.0,
+    surface_weight: float = 1.0,
+    min_similarity: float = 0.5,
+    link_scores: bool = True,
+) -> np.ndarray:
+    """``M = max(alignment_weight * A, surface_weight * S)`` with ``S`` the surface similarity of
+    the words (0 below ``min_similarity``) and ``A`` the alignment's link weights
+    (``alignment_weights``)."""
+    from .surface import similarity_matrix
+
+    n_src, n_tgt = len(inp.src_words), len(inp.tgt_words)
+    M = np.zeros((n_src, n_tgt), dtype=np.float64)
+    if alignment_weight > 0:
+        M = alignment_weight * alignment_weights(inp.alignment, n_src, n_tgt, link_scores)
+    if surface_weight > 0:
+        S = similarity_matrix(inp.src_words, inp.tgt_words)
+        M = np.maximum(M, surface_weight * np.where(S >= min_similarity, S, 0.0))
+    return M
+
+
+def _check_weight(name: str, value: float) -> None:
+    if not value >= 0.0:
+        raise ConfigError(f"{name} must be >= 0, got {value}")
+
+
+@scorers("spacy-xproj.CoverageScore.v1")
+def make_coverage_score(
+    alignment_weight: float = 1.0,
+    surface_weight: float = 1.0,
+    min_similarity: float = 0.5,
+    free_inside: bool = True,
+    link_scores: bool = True,
+) -> Scorer:
+    """Soft-link coverage (see ``coverage_scores``) over alignment links and surface similarity.
+
+    With ``link_scores``, alignment link scores (when the aligner gives them: eflomal's vote
+    shares, SimAlign/AWESoME similarities) weigh each link relative to the pair's surest link;
+    ``link_scores = false`` counts every link as 1. A pair of words spelled
+    alike (``surface_form`` trigram Dice >= ``min_similarity``) counts as a link of that strength,
+    so a name the aligner left unlinked is still found.
+    """
+    _check_weight("alignment_weight", alignment_weight)
+    _check_weight("surface_weight", surface_weight)
+    if not 0.0 <= min_similarity <= 1.0:
+        raise ConfigError(f"min_similarity must be in [0, 1], got {min_similarity}")
+
+    def coverage_score(inp: ProjectionInput, candidates: Sequence[Span]) -> np.ndarray:
+        M = evidence_matrix(inp, alignment_weight, surface_weight, min_similarity, link_scores)
+        return coverage_scores([e.span for e in inp.src_ents], candidates, M, free_inside)
+
+    return coverage_score
+
+
+@scorers("spacy-xproj.SurfaceScore.v1")
+def make_surface_score(min_similarity: float = 0.5, free_inside: bool = True) -> Scorer:
+    """Orthographic score alone: coverage of the entity's words by target words spelled alike
+    (transliterated, case- and diacritic-insensitive, word-order-free); no alignment needed."""
+    return make_coverage_score(0.0, 1.0, min_similarity, free_inside)
+
+
+# --------------------------------------------------------------------------------------------
 # ner / ner_spans
 
 
