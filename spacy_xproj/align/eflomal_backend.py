@@ -468,8 +468,9 @@ def _open_text(path: Path):
 
 def _parallel_format(path: Path) -> str:
     """``"mafand"``, ``"pairs"`` or ``"text"``, from the file's first line."""
-    with _open_text(path) as fh:
-        first = fh.readline().strip()
+    from ..textio import iter_lines
+
+    first = next((line.strip() for _, line in iter_lines(path)), "")
     if not first.startswith("{"):
         return "text"
     try:
@@ -519,8 +520,10 @@ def read_parallel(
 
 
 def _read_joint_text(path: Path) -> Iterator[Tuple[Words, Words]]:
-    with _open_text(path) as fh:
-        for lineno, line in enumerate(fh, start=1):
+    from ..textio import iter_lines
+
+    if True:  # errors (bad UTF-8, damaged .gz) name the file and line
+        for lineno, line in iter_lines(path):
             parts = line.rstrip("\n").split(" ||| ")
             if len(parts) != 2:
                 raise InputError("expected 'source words ||| target words'", path, lineno)

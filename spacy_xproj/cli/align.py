@@ -16,7 +16,9 @@ from typing import Any, Callable, Dict, List, Optional
 
 import typer
 
+from ..textio import check_input_file
 from .app import app
+from .checks import overwrite_option, positive_int
 
 ALIGNER_NAMES = {
     "eflomal": "spacy-xproj.Eflomal.v1",
@@ -98,6 +100,7 @@ def align_command(
     ),
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (eflomal)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+    overwrite: bool = overwrite_option(),
 ) -> None:
     """Word-align the pairs of IN into OUT (links (src, tgt)); resumable, in input order."""
     from ..corpus.jsonl import read_pairs
@@ -107,6 +110,8 @@ def align_command(
     from ..align.eflomal_backend import read_parallel
     from ..types import Pair
 
+    positive_int(batch_size, "--batch-size")
+    check_input_file(in_path)
     overrides: Dict[str, Any] = {}
     if seed is not None:
         overrides["seed"] = seed
