@@ -22,13 +22,14 @@ import json
 import math
 import os
 import sys
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
 
-from .atomic import OutputLock, atomic_write_text, refuse_same_file
+from .atomic import OutputLock, refuse_same_file
 from .corpus.jsonl import PairAppender, read_pairs
-from .errors import ConfigError, InputError
+from .errors import ConfigError, InputError, RunWarning
 from .textio import check_input_file
 from .types import Pair
 
@@ -316,11 +317,12 @@ def _run(in_path: Path, out_path: Path, record_path: Path, process: BatchFn, ide
             bar = None
     # The output is opened only when the first batch is done, so a run that fails at its start
     # (a model that does not load, a bad first record) leaves no output file behind.
+    shown: set = set()
     created = not out_path.exists()
     out: Optional[PairAppender] = None
     try:
         for batch in _batches(rest(), batch_size):
-            result = process(batch)
+            result = _counting_warnings(process, batch, summary, shown)
             if [p.id for p in result] != [p.id for p in batch]:
                 raise InputError(
                     f"{command}: the step returned ids {[p.id for p in result][:5]}... for input ids "
@@ -361,6 +363,24 @@ def _run(in_path: Path, out_path: Path, record_path: Path, process: BatchFn, ide
         if bar is not None:
             bar.close()
     return summary
+
+
+def _counting_warnings(process: BatchFn, batch: List[Pair], summary: RunSummary, shown: set) -> List[Pair]:
+    """Run the step; count each :class:`RunWarning` in the summary under its ``kind`` and show the
+    first of each kind (so a long sentence aligned in pieces is never silent)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RunWarning)
+        result = process(batch)
+    for w in caught:
+        if issubclass(w.category, RunWarning):
+            kind = getattr(w.category, "kind", "warning")
+            summary.warn(kind)
+            if kind not in shown:
+                shown.add(kind)
+                sys.stderr.write(f"warning: {w.message}\n")
+            continue
+        warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    return result
 
 
 def _output_ids(path: Path, n: int) -> List[str]:

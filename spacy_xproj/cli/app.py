@@ -108,8 +108,10 @@ def main(argv: Optional[List[str]] = None) -> None:
             typer.echo(error_line(cause), err=True)
             raise SystemExit(1)
         raise SystemExit(130)
-    except ClickException as err:  # usage errors: click's own message
-        err.show()
+    except ClickException as err:  # usage errors and refused option values: one line too
+        ctx = getattr(err, "ctx", None)
+        hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+        typer.echo(f"error: {err.format_message()}{hint}", err=True)
         raise SystemExit(err.exit_code)
     except Terminated:
         typer.echo("error: terminated (SIGTERM); rerun the same command to resume", err=True)

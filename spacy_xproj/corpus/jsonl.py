@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import IO, Iterable, Iterator, List, Optional, Set, Union
+from typing import Iterable, Iterator, List, Optional, Set, Union
 
 from ..atomic import atomic_open
 from ..textio import iter_lines, strict_json_loads
