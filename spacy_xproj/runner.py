@@ -36,7 +36,7 @@ from .types import Pair
 BatchFn = Callable[[List[Pair]], List[Pair]]
 RECORD_FORMAT = "spacy-xproj.run.v1"
 # Command-line parameters that do not change the records written (or that change as the run goes).
-NOT_SETTINGS = {"in_path", "out_path", "progress", "overwrite", "cache"}
+NOT_SETTINGS = {"in_path", "out_path", "progress", "overwrite", "restart_on_change", "cache"}
 
 
 @dataclass
@@ -127,20 +127,21 @@ def _describe(value: Any) -> Any:
     return repr(value)
 
 
-def cli_settings() -> Tuple[Optional[Dict[str, Any]], bool]:
-    """The current ``xproj`` command's settings (its parameters) and its ``--overwrite`` flag."""
+def cli_settings() -> Tuple[Optional[Dict[str, Any]], bool, bool]:
+    """The current ``xproj`` command's settings (its parameters), its ``--overwrite`` and its
+    ``--restart-on-change`` flags."""
     try:  # typer >= 0.23 vendors its own click
         from typer._click.globals import get_current_context
     except ImportError:  # pragma: no cover - older typer uses click itself
         try:
             from click import get_current_context
         except ImportError:
-            return None, False
+            return None, False, False
     ctx = get_current_context(silent=True)
     if ctx is None:
-        return None, False
+        return None, False, False
     settings = {k: _describe(v) for k, v in sorted(ctx.params.items()) if k not in NOT_SETTINGS}
-    return settings, bool(ctx.params.get("overwrite", False))
+    return settings, bool(ctx.params.get("overwrite", False)), bool(ctx.params.get("restart_on_change", False))
 
 
 def _option(name: str) -> str:
@@ -178,7 +179,7 @@ def _read_record(path: Path) -> Optional[Dict[str, Any]]:
     return record
 
 
-def _resume_point(out_path: Path, record_path: Path, identity: Dict[str, Any]) -> Tuple[int, int]:
+def _resume_point(out_path: Path, record_path: Path, identity: Dict[str, Any], restart: bool = False) -> Tuple[int, int]:
     """``(records, bytes)`` committed by an earlier run of the same work; cuts a torn tail off."""
     if not out_path.exists():
         return 0, 0
@@ -194,6 +195,11 @@ def _resume_point(out_path: Path, record_path: Path, identity: Dict[str, Any]) -
             "safely; rerun with --overwrite to replace it", out_path,
         )
     diff = _difference(record.get("identity", {}), identity)
+    if diff is not None and restart:
+        sys.stderr.write(f"note: {out_path}: {diff}; starting afresh\n")
+        out_path.unlink()
+        record_path.unlink()
+        return 0, 0
     if diff is not None:
         raise InputError(
             f"cannot resume: {diff}; rerun with --overwrite to start afresh (or write to another file)",
@@ -237,6 +243,7 @@ def run_pairs(
     progress: bool = True,
     settings: Optional[Dict[str, Any]] = None,
     overwrite: Optional[bool] = None,
+    restart_on_change: Optional[bool] = None,
 ) -> RunSummary:
     """Process ``in_path`` into ``out_path`` batch by batch, resuming where an earlier run stopped.
 
@@ -244,7 +251,9 @@ def run_pairs(
     same ids in the same order; anything else is an error (nothing is dropped silently).
     ``settings`` (default: the parameters of the running ``xproj`` command) are recorded with the
     output; a rerun with other settings or another input is refused unless ``overwrite``
-    (default: the command's ``--overwrite``), which starts afresh.
+    (default: the command's ``--overwrite``), which starts afresh; ``restart_on_change`` (default:
+    the command's ``--restart-on-change``) resumes an output of the same work and starts afresh
+    otherwise.
     """
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ConfigError(f"the batch size must be a positive whole number, got {batch_size!r} (e.g. --batch-size 32)")
@@ -252,9 +261,10 @@ def run_pairs(
     refuse_same_file(out_path, in_path)
     if out_path.is_dir():
         raise InputError("the output is a folder; give a file name", out_path)
-    ctx_settings, ctx_overwrite = cli_settings()
+    ctx_settings, ctx_overwrite, ctx_restart = cli_settings()
     settings = settings if settings is not None else (ctx_settings or {})
     overwrite = ctx_overwrite if overwrite is None else overwrite
+    restart_on_change = ctx_restart if restart_on_change is None else restart_on_change
     summary = summary or RunSummary(command)
     record_path = record_path_for(out_path)
     refuse_same_file(record_path, in_path)
@@ -270,7 +280,7 @@ def run_pairs(
             "input": {"sha256": _sha256_file(in_path), "bytes": in_path.stat().st_size},
             "settings": settings,
         }
-        committed, committed_bytes = _resume_point(out_path, record_path, identity)
+        committed, committed_bytes = _resume_point(out_path, record_path, identity, bool(restart_on_change))
         return _run(in_path, out_path, record_path, process, identity, committed, committed_bytes,
                     command, batch_size, summary, progress)
 

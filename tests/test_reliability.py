@@ -558,6 +558,28 @@ def test_resume_with_changed_settings_is_refused_and_overwrite_starts_afresh(tmp
     assert_one_error_line(code, err, "input file's content changed", "--overwrite")
 
 
+def test_restart_on_change_resumes_the_same_work_and_restarts_changed_work(tmp_path: Path, capsys) -> None:
+    """What workflows (project.yml) use: rerun after an interruption resumes, rerun after a change
+    (settings, a config file's content, the input) starts afresh."""
+    src = tmp_path / "in.jsonl"
+    write_pairs(src, [pair(i, 6) for i in range(6)])
+    cfg = tmp_path / "projector.cfg"
+    cfg.write_text('[projector]\n@xproj_projectors = "spacy-xproj.HeuristicProjector.v1"\nmerge_distance = 1\n',
+                   encoding="utf8")
+    out = tmp_path / "out.jsonl"
+    args = ["project", src, out, "--config", cfg, "--batch-size", "2", "--restart-on-change", "--no-progress"]
+    assert run_main(args, capsys)[0] == 0
+    code, stdout, err = run_main(args, capsys)
+    assert code == 0 and "6 skipped" in stdout and "starting afresh" not in err
+    cfg.write_text(cfg.read_text(encoding="utf8").replace("merge_distance = 1", "merge_distance = 0"), encoding="utf8")
+    code, stdout, err = run_main(args, capsys)
+    assert code == 0 and "0 skipped" in stdout and "--config" in err and "starting afresh" in err
+    write_pairs(src, [pair(i, 6) for i in range(5)])
+    code, stdout, err = run_main(args, capsys)
+    assert code == 0 and "0 skipped" in stdout and "input file's content changed" in err
+    assert [p.id for p in read_pairs(out)] == [f"p{i}" for i in range(5)]
+
+
 # ------------------------------------------------------------------------------------------------
 # eflomal's seed file and its private binary
 

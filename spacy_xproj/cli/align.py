@@ -18,7 +18,7 @@ import typer
 
 from ..textio import check_input_file
 from .app import app
-from .checks import overwrite_option, positive_int
+from .checks import overwrite_option, restart_option, positive_int
 
 ALIGNER_NAMES = {
     "eflomal": "spacy-xproj.Eflomal.v1",
@@ -101,6 +101,7 @@ def align_command(
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (eflomal)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
     overwrite: bool = overwrite_option(),
+    restart_on_change: bool = restart_option(),
 ) -> None:
     """Word-align the pairs of IN into OUT (links (src, tgt)); resumable, in input order."""
     from ..corpus.jsonl import read_pairs

@@ -21,6 +21,16 @@ def overwrite_option() -> bool:
     return typer.Option(False, "--overwrite", help=OVERWRITE_HELP)
 
 
+RESTART_HELP = (
+    "Resume OUT when it was made with the same settings from the same input, else start afresh "
+    "(for workflows that rerun a step after an interruption or after a change)."
+)
+
+
+def restart_option() -> bool:
+    return typer.Option(False, "--restart-on-change", help=RESTART_HELP)
+
+
 def positive_int(value: Optional[int], option: str) -> None:
     """Refuse 0 and negative values (``None`` means the option was not given)."""
     if value is not None and value < 1:

@@ -7,7 +7,7 @@ from typing import Any, List, Optional
 import typer
 
 from .app import app
-from .checks import overwrite_option, positive_int
+from .checks import overwrite_option, restart_option, positive_int
 
 BACKENDS = ("hf", "spacy")
 
@@ -27,6 +27,7 @@ def label_cmd(
     batch_size: int = typer.Option(16, "--batch-size", help="Sentences per model batch."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
     overwrite: bool = overwrite_option(),
+    restart_on_change: bool = restart_option(),
 ) -> None:
     """Label one side of sentence pairs with a NER model (resumable)."""
     from ..errors import ConfigError

@@ -35,7 +35,7 @@ from ..errors import ConfigError, InputError
 from ..runner import RunSummary, run_pairs
 from ..types import Pair
 from .app import app
-from .checks import finite_float, non_negative_int, overwrite_option, positive_int
+from .checks import finite_float, non_negative_int, overwrite_option, restart_option, positive_int
 
 
 class Method(str, Enum):
@@ -250,6 +250,7 @@ def project_command(
     batch_size: int = typer.Option(256, "--batch-size", help="Pairs per batch."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
     overwrite: bool = overwrite_option(),
+    restart_on_change: bool = restart_option(),
 ) -> None:
     """Project src entities onto the tgt side of aligned pairs (heuristic or candidate matching)."""
     positive_int(batch_size, "--batch-size")

@@ -8,7 +8,7 @@ from typing import Any, List, Optional
 import typer
 
 from .app import app
-from .checks import not_a_folder, overwrite_option, positive_int
+from .checks import not_a_folder, overwrite_option, restart_option, positive_int
 
 FORMATS = ("auto", "pairs", "text")
 
@@ -96,6 +96,7 @@ def translate_cmd(
     fp16: bool = typer.Option(True, "--fp16/--no-fp16", help="Half precision on CUDA (ignored on CPU)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
     overwrite: bool = overwrite_option(),
+    restart_on_change: bool = restart_option(),
 ) -> None:
     """Translate sentence pairs (fill the empty side, or a fixed direction), resumable and cached.
 
