@@ -176,6 +176,7 @@ def _gone(pid: int) -> bool:
         return True
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
 def test_killed_align_leaves_no_child_and_no_temp_folder(tmp_path: Path, mafand_pairs: Path, sig: int, monkeypatch) -> None:
