@@ -228,6 +228,7 @@ def test_killed_align_leaves_no_child_and_no_temp_folder(tmp_path: Path, mafand_
 # Rows: two runs writing the same output (project, convert)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["project", "convert"])
 def test_second_writer_of_an_output_is_refused_naming_the_holder(tmp_path: Path, command: str) -> None:
     src = tmp_path / "in.jsonl"
