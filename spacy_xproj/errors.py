@@ -45,3 +45,15 @@ class MissingExtraError(ImportError):
             f"{feature} needs the '{package}' package. Install it with: "
             f"pip install 'spacy-xproj[{extra}]'"
         )
+
+
+class RunWarning(UserWarning):
+    """A warning that long commands count in their run summary under ``kind`` (and show once)."""
+
+    kind = "warning"
+
+
+class LongSentenceWarning(RunWarning):
+    """A sentence side was too long for the aligner and was aligned in pieces."""
+
+    kind = "long_sentence_split"

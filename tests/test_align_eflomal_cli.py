@@ -1,6 +1,7 @@
 """``xproj align`` over pair JSONL with eflomal: output, meta, resume after an interruption."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -37,10 +38,14 @@ def test_align_writes_alignments_and_resumes_identically(tmp_path: Path, input_f
     assert all(p.alignment is not None and len(p.alignment) > 0 for p in out)
     assert out[0].meta["aligner"] == {"name": "spacy-xproj.Eflomal.v2", "initialized_on": "input"}
 
-    # interrupted run: the first batch plus half a line, then rerun the same command
+    # interrupted run: the first batch committed plus half a line of the next, then rerun the
+    # same command (the run record says what an interrupted run had committed)
     part = tmp_path / "part.jsonl"
     lines = full.read_bytes().splitlines(keepends=True)
     part.write_bytes(b"".join(lines[:15]) + lines[15][:30])
+    record = json.loads((tmp_path / "full.jsonl.run.json").read_text(encoding="utf8"))
+    record.update(records=15, bytes=len(b"".join(lines[:15])), complete=False)
+    (tmp_path / "part.jsonl.run.json").write_text(json.dumps(record), encoding="utf8")
     result = _run(str(input_file), str(part), "--batch-size", "15")
     assert "15 skipped" in result.output
     assert part.read_bytes() == full.read_bytes()

@@ -76,30 +76,48 @@ def test_duplicate_ids_rejected(tmp_path: Path) -> None:
         list(read_pairs(path))
 
 
-def test_runner_resumes_after_a_cut_off_line_byte_identically(tmp_path: Path) -> None:
-    src = tmp_path / "in.jsonl"
-    write_pairs(src, [make_pair(i) for i in range(10)])
-    calls: list = []
+class _Killed(BaseException):
+    """Stands in for a kill in the middle of a run (raised by the batch step)."""
 
+
+def _tagging_step(calls: list, die_at: str = ""):
     def step(batch):
+        if die_at and batch[0].id == die_at:
+            raise _Killed()
         calls.extend(p.id for p in batch)
         for p in batch:
             p.tgt.ents = [Entity(0, 1, "PER")]
         return batch
 
-    full = tmp_path / "full.jsonl"
-    s = run_pairs(src, full, step, command="test", batch_size=3, progress=False)
-    assert (s.records_in, s.records_out, s.skipped) == (10, 10, 0)
+    return step
 
-    # Simulate a kill: 4 complete lines and half of the fifth.
-    part = tmp_path / "part.jsonl"
+
+@pytest.mark.parametrize("torn", ["half a line", "two whole lines and half", "the whole batch, not yet recorded"])
+def test_runner_resumes_after_a_torn_batch_byte_identically(tmp_path: Path, torn: str) -> None:
+    """A kill while a batch is written leaves bytes past the last committed batch: the rerun cuts
+    them off and redoes exactly that batch (batch k = records 3k..3k+2), so the bytes are those of
+    an uninterrupted run."""
+    src = tmp_path / "in.jsonl"
+    write_pairs(src, [make_pair(i) for i in range(10)])
+    calls: list = []
+    full = tmp_path / "full.jsonl"
+    s = run_pairs(src, full, _tagging_step(calls), command="test", batch_size=3, progress=False)
+    assert (s.records_in, s.records_out, s.skipped) == (10, 10, 0)
     lines = full.read_bytes().splitlines(keepends=True)
-    part.write_bytes(b"".join(lines[:4]) + lines[4][:17])
+
+    part = tmp_path / "part.jsonl"
+    with pytest.raises(_Killed):  # dies before batch 2 (records 6..8): batches 0 and 1 committed
+        run_pairs(src, part, _tagging_step([], die_at="p6"), command="test", batch_size=3, progress=False)
+    assert part.read_bytes() == b"".join(lines[:6])
+    tail = {"half a line": lines[6][:17], "two whole lines and half": b"".join(lines[6:8]) + lines[8][:5],
+            "the whole batch, not yet recorded": b"".join(lines[6:9])}[torn]
+    with part.open("ab") as fh:
+        fh.write(tail)
     calls.clear()
-    s = run_pairs(src, part, step, command="test", batch_size=3, progress=False)
+    s = run_pairs(src, part, _tagging_step(calls), command="test", batch_size=3, progress=False)
     assert part.read_bytes() == full.read_bytes()
-    assert calls == [f"p{i}" for i in range(4, 10)]  # finished work is not redone
-    assert (s.skipped, s.records_out) == (4, 10)
+    assert calls == [f"p{i}" for i in range(6, 10)]  # committed batches are not redone
+    assert (s.skipped, s.records_out) == (6, 10)
 
 
 def test_runner_refuses_output_of_another_input(tmp_path: Path) -> None:
@@ -107,8 +125,13 @@ def test_runner_refuses_output_of_another_input(tmp_path: Path) -> None:
     write_pairs(src, [make_pair(i) for i in range(3)])
     out = tmp_path / "out.jsonl"
     write_pairs(out, [make_pair(7)])
-    with pytest.raises(InputError, match="cannot resume"):
+    with pytest.raises(InputError, match="no run record.*--overwrite"):
         run_pairs(src, out, lambda b: b, command="test", progress=False)
+    other = tmp_path / "other.jsonl"
+    write_pairs(other, [make_pair(i) for i in range(4)])
+    run_pairs(other, tmp_path / "o2.jsonl", lambda b: b, command="test", progress=False)
+    with pytest.raises(InputError, match="input file's content changed.*--overwrite"):
+        run_pairs(src, tmp_path / "o2.jsonl", lambda b: b, command="test", progress=False)
 
 
 def test_runner_rejects_dropped_records(tmp_path: Path) -> None:

@@ -199,30 +199,3 @@ def test_fetch_real_assets_from_data_folder(tmp_path, monkeypatch, data_root):
     for name in ("en-europarl.test.conll02", "de-europarl.test.conll02"):
         assert (proj / "assets" / "europarl_ner" / name).read_bytes() == (data_root / "europarl_ner" / name).read_bytes()
     assert (proj / "assets" / "masakhaner2" / "hau" / "test.txt").exists()
-
-
-# ------------------------------------------------------------------ scripts/fresh_or_resume.py
-
-def test_fresh_or_resume(tmp_path):
-    import fresh_or_resume as fr
-
-    inp, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
-    inp.write_text('{"id": "a"}\n')
-    assert fr.fresh_or_resume(out, [inp], "--method heuristic") == "new"
-    out.write_text("partial\n")  # an interrupted run left part of its output
-    assert fr.fresh_or_resume(out, [inp], "--method heuristic") == "resume"
-    assert out.read_text() == "partial\n"
-    assert fr.fresh_or_resume(out, [inp], "--method candidates") == "fresh"  # settings changed
-    assert not out.exists()
-    out.write_text("partial\n")
-    inp.write_text('{"id": "a", "changed": 1}\n')  # input content changed, same ids
-    assert fr.fresh_or_resume(out, [inp], "--method candidates") == "fresh"
-    out.write_text("x\n")
-    model = tmp_path / "model"
-    model.mkdir()
-    (model / "w.bin").write_bytes(b"1")
-    assert fr.fresh_or_resume(out, [inp, model, Path("org/hub-model")], "s") == "fresh"
-    out.write_text("x\n")
-    assert fr.fresh_or_resume(out, [inp, model, Path("org/hub-model")], "s") == "resume"
-    (model / "w.bin").write_bytes(b"22")  # retrained model
-    assert fr.fresh_or_resume(out, [inp, model, Path("org/hub-model")], "s") == "fresh"

@@ -178,16 +178,21 @@ def test_cli_projects_and_resumes(tmp_path: Path, options: List[str]) -> None:
     src = tmp_path / "in.jsonl"
     pairs = write_input(src)
     full = tmp_path / "full.jsonl"
-    result = run_cli(str(src), str(full), *options)
+    result = run_cli(str(src), str(full), *options, "--batch-size", "3")
     assert result.exit_code == 0, result.output
     assert "project: 8 in, 8 out; 0 skipped" in result.output
     out = list(read_pairs(full))
     assert [p.id for p in out] == [p.id for p in pairs]
     assert out[0].tgt.ents == [Entity(0, 2, "PER"), Entity(4, 6, "LOC")] and out[3].tgt.ents == []
-    # interrupted run: only the first 3 records were written; the rerun completes the file
+    # interrupted run: only the first batch (3 records) was committed, the next one was being
+    # written; the rerun completes the file
     part = tmp_path / "part.jsonl"
-    part.write_text("".join(full.read_text().splitlines(keepends=True)[:3]) + '{"v":1,"id":"p3","sr')
-    result = run_cli(str(src), str(part), *options)
+    committed = "".join(full.read_text().splitlines(keepends=True)[:3])
+    part.write_text(committed + '{"v":1,"id":"p3","sr')
+    record = json.loads((tmp_path / "full.jsonl.run.json").read_text(encoding="utf8"))
+    record.update(records=3, bytes=len(committed.encode("utf8")), complete=False)
+    (tmp_path / "part.jsonl.run.json").write_text(json.dumps(record), encoding="utf8")
+    result = run_cli(str(src), str(part), *options, "--batch-size", "3")
     assert result.exit_code == 0, result.output
     assert "3 skipped" in result.output
     assert part.read_bytes() == full.read_bytes()

@@ -57,7 +57,9 @@ def test_align_killed_and_resumed_is_byte_identical(tmp_path: Path, mafand_pairs
     assert r.returncode == 0, r.stderr[-3000:]
     counts = summary_counts(r.stdout)
     assert counts["in"] == N_PAIRS and counts["out"] == N_PAIRS
-    assert counts["skipped"] >= 500 and counts["skipped"] in (at_kill, at_kill - 1)  # batches not redone
+    # Committed batches are not redone; a kill after a batch's write but before its commit record
+    # redoes that one batch (batch k is always records 250k..250k+249).
+    assert counts["skipped"] >= 250 and counts["skipped"] in (at_kill, at_kill - 250)
     assert part.read_bytes() == full.read_bytes()
     assert ids_of(part) == [p.id for p in read_pairs(mafand_pairs)]  # none missing or duplicated
     assert complete_lines(part) == N_PAIRS

@@ -27,7 +27,7 @@ is read back before the directory is removed. ``deterministic=False`` runs the u
 """
 from __future__ import annotations
 
-import atexit
+import contextlib
 import copy
 import gzip
 import hashlib
@@ -35,9 +35,7 @@ import itertools
 import json
 import math
 import os
-import shutil
 import stat
-import subprocess
 import tempfile
 import threading
 import warnings
@@ -48,7 +46,8 @@ from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence,
 
 import srsly
 
-from ..errors import ConfigError, InputError, MissingExtraError
+from ..errors import ConfigError, InputError, LongSentenceWarning, MissingExtraError
+from ..procs import run_child, scratch_dir
 from ..registry import aligners
 from ..types import Alignment, Link
 from .alignment_ops import SYMMETRIZATION_METHODS
@@ -222,7 +221,14 @@ def _binary_path() -> Path:
 
 
 def _seeded_binary() -> str:
-    """A private copy of the eflomal binary that reads its seed from ``./eflomal.seed``."""
+    """A private copy of the eflomal binary that reads its seed from ``./eflomal.seed``.
+
+    It lives in the per-user cache folder (``<cache>/eflomal-bin/<hash of the original>/eflomal``,
+    see :func:`spacy_xproj.procs.user_cache_dir`), not in the system temp folder, which is often
+    mounted ``noexec``; it is made once (atomically) and reused by later runs.
+    """
+    from ..procs import user_cache_dir
+
     original = _binary_path()
     key = str(original)
     with _BINARY_LOCK:
@@ -235,14 +241,66 @@ def _seeded_binary() -> str:
                 "this eflomal build does not read its seed from /dev/urandom in the expected way, "
                 "so runs cannot be made reproducible; use deterministic=False"
             )
-        folder = tempfile.mkdtemp(prefix="xproj-eflomal-bin-")
-        atexit.register(shutil.rmtree, folder, True)
-        target = os.path.join(folder, "eflomal")
-        with open(target, "wb") as fh:
-            fh.write(data.replace(_URANDOM + b"\0", _SEED_NAME + b"\0"))
-        os.chmod(target, stat.S_IRUSR | stat.S_IWUSR | stat.S_IXUSR)
-        _PATCHED[key] = target
-        return target
+        patched = data.replace(_URANDOM + b"\0", _SEED_NAME + b"\0")
+        folder = user_cache_dir() / "eflomal-bin" / hashlib.sha256(data).hexdigest()[:16]
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        target = folder / "eflomal"
+        if not (target.is_file() and not target.is_symlink() and target.read_bytes() == patched):
+            fd, tmp = tempfile.mkstemp(prefix=".eflomal.", dir=folder)  # O_EXCL, never a symlink
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(patched)
+                os.chmod(tmp, stat.S_IRUSR | stat.S_IWUSR | stat.S_IXUSR)
+                os.replace(tmp, target)
+            except BaseException:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
+                raise
+        _PATCHED[key] = str(target)
+        return str(target)
+
+
+def _write_seed_file(folder: str, seed: int) -> None:
+    with open(os.path.join(folder, _SEED_NAME.decode()), "wb") as fh:
+        fh.write(_seed_bytes(seed))
+
+
+# eflomal prints this (and seeds from the clock) when it cannot open its seed file.
+_SEED_WARNING = b"can not open"
+# eflomal's limit: a sentence of this many tokens or more is read as empty (no links at all).
+EFLOMAL_MAX_TOKENS = 1024
+_PIECE_TOKENS = 1000  # long sides are cut into pieces of at most this many tokens
+
+
+def split_long_pairs(src: Sequence[Sequence[str]], tgt: Sequence[Sequence[str]], limit: int = EFLOMAL_MAX_TOKENS,
+                     piece: int = _PIECE_TOKENS) -> Tuple[List[Words], List[Words], List[Tuple[int, int, int]], int]:
+    """Cut pairs with a side of ``limit`` tokens or more into ``k`` aligned pieces.
+
+    Both sides of such a pair are cut into the same number of pieces at proportional positions
+    (piece ``i`` of the source with piece ``i`` of the target), each at most ``piece`` tokens, so
+    the aligner sees only sentences it can read. Returns the pieces, for each piece
+    ``(pair index, source offset, target offset)``, and the number of pairs that were cut.
+    """
+    out_s: List[Words] = []
+    out_t: List[Words] = []
+    owners: List[Tuple[int, int, int]] = []
+    n_split = 0
+    for k, (s, t) in enumerate(zip(src, tgt)):
+        ls, lt = len(s), len(t)
+        if max(ls, lt) < limit:
+            out_s.append(list(s))
+            out_t.append(list(t))
+            owners.append((k, 0, 0))
+            continue
+        n_split += 1
+        n = -(-max(ls, lt) // piece)
+        for i in range(n):
+            a, b = ls * i // n, ls * (i + 1) // n
+            c, d = lt * i // n, lt * (i + 1) // n
+            out_s.append(list(s[a:b]))
+            out_t.append(list(t[c:d]))
+            owners.append((k, a, c))
+    return out_s, out_t, owners, n_split
 
 
 def _seed_bytes(seed: int) -> bytes:
@@ -392,7 +450,7 @@ class EflomalAligner:
             tgt.append(list(t))
         if not src:
             raise InputError("cannot initialise the eflomal aligner from an empty corpus")
-        fwd, rev = self._run(src, tgt, priors=None)
+        fwd, rev = self._run_split(src, tgt, priors=None)
         priors = EflomalPriors(lowercase=self.lowercase)
         priors.update([[self.normalize(w) for w in s] for s in src], [[self.normalize(w) for w in t] for t in tgt], fwd, rev)
         self.priors = priors
@@ -462,7 +520,27 @@ class EflomalAligner:
             return [], []
         if self.priors is None and len(src) < MIN_PAIRS_WITHOUT_PRIORS:
             warnings.warn(too_few_pairs_message(len(src)), TooFewPairsWarning, stacklevel=3)
-        return self._run([list(s) for s in src], [list(t) for t in tgt], self.priors)
+        return self._run_split([list(s) for s in src], [list(t) for t in tgt], self.priors)
+
+    def _run_split(self, src: List[Words], tgt: List[Words], priors: Optional[EflomalPriors]) -> Tuple[List[Links], List[Links]]:
+        """:meth:`_run`, with sides of 1,024+ tokens (which eflomal reads as empty) aligned in
+        pieces (see :func:`split_long_pairs`) and a :class:`LongSentenceWarning` saying so."""
+        pieces_s, pieces_t, owners, n_split = split_long_pairs(src, tgt)
+        if not n_split:
+            return self._run(src, tgt, priors)
+        warnings.warn(
+            f"eflomal: {n_split} sentence pair(s) with a side of {EFLOMAL_MAX_TOKENS} tokens or more "
+            f"(eflomal's limit) were aligned in pieces of up to {_PIECE_TOKENS} tokens at proportional "
+            "positions; their links are less reliable (split such sentences for better alignments)",
+            LongSentenceWarning, stacklevel=3,
+        )
+        fwd_p, rev_p = self._run(pieces_s, pieces_t, priors)
+        fwd: List[Links] = [[] for _ in src]
+        rev: List[Links] = [[] for _ in src]
+        for (k, a, c), f, r in zip(owners, fwd_p, rev_p):
+            fwd[k].extend((i + a, j + c) for i, j in f)
+            rev[k].extend((i + a, j + c) for i, j in r)
+        return fwd, rev
 
     def _run(self, src: List[Words], tgt: List[Words], priors: Optional[EflomalPriors]) -> Tuple[List[Links], List[Links]]:
         _, efc = _require_eflomal()
@@ -478,7 +556,8 @@ class EflomalAligner:
         t_lines = [" ".join(self.normalize(w) for w in tgt[k]) for k in keep]
         iters = self.n_iterations or default_iterations(len(keep), self.model, self.rel_iterations)
         binary = _seeded_binary() if self.deterministic else str(_binary_path())
-        with tempfile.TemporaryDirectory(prefix="xproj-eflomal-") as tmp:
+        with scratch_dir("eflomal") as tmp_path:
+            tmp = str(tmp_path)
             s_sents, s_index = efc.read_text(s_lines, False, 0, 0)
             t_sents, t_index = efc.read_text(t_lines, False, 0, 0)
             with open(os.path.join(tmp, "src.bin"), "wb") as fh:
@@ -495,14 +574,24 @@ class EflomalAligner:
                 self._write_priors(os.path.join(tmp, "priors.txt"), priors, s_index, t_index)
                 args += ["-p", "priors.txt"]
             if self.deterministic:
-                with open(os.path.join(tmp, _SEED_NAME.decode()), "wb") as fh:
-                    fh.write(_seed_bytes(self.seed))
+                _write_seed_file(tmp, self.seed)
             env = dict(os.environ)
             env["OMP_NUM_THREADS"] = str(self.n_samplers)
-            proc = subprocess.run(args, cwd=tmp, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            try:
+                proc = run_child(args, cwd=tmp, env=env)
+            except PermissionError:
+                raise ConfigError(
+                    f"cannot run {binary}: its folder does not allow running programs (mounted noexec?); "
+                    "set XPROJ_CACHE_DIR to a folder that does, or use deterministic=False"
+                ) from None
             if proc.returncode != 0:
                 raise RuntimeError(
                     f"eflomal failed (exit {proc.returncode}): {proc.stderr.decode('utf8', 'replace')[-2000:]}"
+                )
+            if self.deterministic and _SEED_WARNING in proc.stderr:
+                raise RuntimeError(
+                    "eflomal could not open its seed file and seeded itself from the clock, so this run "
+                    "would not be reproducible: " + proc.stderr.decode("utf8", "replace").strip()[-500:]
                 )
             fwd = _read_links(os.path.join(tmp, "fwd.txt"), len(keep))
             rev = _read_links(os.path.join(tmp, "rev.txt"), len(keep))
@@ -549,8 +638,9 @@ def _open_text(path: Path):
 
 def _parallel_format(path: Path) -> str:
     """``"mafand"``, ``"pairs"`` or ``"text"``, from the file's first line."""
-    with _open_text(path) as fh:
-        first = fh.readline().strip()
+    from ..textio import iter_lines
+
+    first = next((line.strip() for _, line in iter_lines(path)), "")
     if not first.startswith("{"):
         return "text"
     try:
@@ -600,8 +690,10 @@ def read_parallel(
 
 
 def _read_joint_text(path: Path) -> Iterator[Tuple[Words, Words]]:
-    with _open_text(path) as fh:
-        for lineno, line in enumerate(fh, start=1):
+    from ..textio import iter_lines
+
+    if True:  # errors (bad UTF-8, damaged .gz) name the file and line
+        for lineno, line in iter_lines(path):
             parts = line.rstrip("\n").split(" ||| ")
             if len(parts) != 2:
                 raise InputError("expected 'source words ||| target words'", path, lineno)

@@ -55,11 +55,19 @@ def _child(n: int, resume: bool) -> Dict[str, object]:
         write_pairs(src, synthetic_pairs(n))
         projector = HeuristicProjector()
         if resume:  # a half-finished output, as an interrupted run leaves it (streamed too)
-            import itertools
 
-            half = Path(tmp) / "half.jsonl"
-            write_pairs(half, itertools.islice(synthetic_pairs(n), n // 2))
-            run_pairs(half, out, lambda b: project_pairs(b, projector), command="project", progress=False)
+            class _Stop(Exception):
+                pass
+
+            def first_half(batch):
+                if int(batch[0].id.rsplit("/", 1)[1]) >= n // 2:
+                    raise _Stop()  # the run is interrupted here; its committed batches stay
+                return project_pairs(batch, projector)
+
+            try:
+                run_pairs(src, out, first_half, command="project", batch_size=256, progress=False)
+            except _Stop:
+                pass
         base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         tracemalloc.start()
         t0 = time.perf_counter()

@@ -22,7 +22,9 @@ from typing import Any, Callable, Dict, Iterator, List, Optional
 
 import typer
 
+from ..textio import check_input_file
 from .app import app
+from .checks import overwrite_option, restart_option, positive_int
 
 ALIGNER_NAMES = {
     "eflomal": "spacy-xproj.Eflomal.v2",
@@ -117,6 +119,8 @@ def align_command(
     ),
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (eflomal)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+    overwrite: bool = overwrite_option(),
+    restart_on_change: bool = restart_option(),
 ) -> None:
     """Word-align the pairs of IN into OUT (links (src, tgt)); resumable, in input order."""
     import os
@@ -130,10 +134,8 @@ def align_command(
     from ..align.eflomal_backend import read_parallel
     from ..types import Pair
 
-    if batch_size < 1:
-        raise ConfigError(f"--batch-size must be at least 1, got {batch_size}")
-    if not in_path.is_file():
-        raise InputError("input pair file not found", in_path)
+    positive_int(batch_size, "--batch-size")
+    check_input_file(in_path)
     overrides: Dict[str, Any] = {}
     if seed is not None:
         overrides["seed"] = seed

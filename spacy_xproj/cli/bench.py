@@ -9,6 +9,7 @@ from typing import List, Optional
 import typer
 
 from ..atomic import atomic_write_text
+from ..errors import ConfigError
 from .app import app
 
 
@@ -100,6 +101,8 @@ def bench_command(
     from ..bench.data import ALIGNERS
     from ..bench.projection import METHODS, BenchSettings, format_report, run_benchmark
 
+    if europarl_limit is not None and europarl_limit < 1:
+        raise ConfigError(f"--europarl-limit must be at least 1 (leave it out for all pairs), got {europarl_limit}")
     if aligner not in ALIGNERS:
         raise typer.BadParameter(f"--aligner must be one of {', '.join(ALIGNERS)}")
     if verbose:

@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import typer
 
-from ..atomic import atomic_write_text
+from ..atomic import atomic_write_text, refuse_same_file
 from ..corpus.conll import read_conll_file
 from ..corpus.jsonl import read_pairs
 from ..errors import InputError
@@ -80,6 +80,8 @@ def evaluate_cli(
     """
     if side not in ("src", "tgt"):
         raise typer.BadParameter("--side must be src or tgt")
+    if output is not None:
+        refuse_same_file(output, pred, gold, option="--output")
     results = evaluate_files(
         pred,
         gold,

@@ -7,6 +7,7 @@ from typing import Any, List, Optional
 import typer
 
 from .app import app
+from .checks import overwrite_option, restart_option, positive_int
 
 BACKENDS = ("hf", "spacy")
 
@@ -25,11 +26,14 @@ def label_cmd(
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N or auto (hf backend)."),
     batch_size: int = typer.Option(16, "--batch-size", help="Sentences per model batch."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+    overwrite: bool = overwrite_option(),
+    restart_on_change: bool = restart_option(),
 ) -> None:
     """Label one side of sentence pairs with a NER model (resumable)."""
     from ..errors import ConfigError
     from ..runner import RunSummary
 
+    positive_int(batch_size, "--batch-size")
     if backend not in BACKENDS:
         raise ConfigError(f"unknown --backend {backend!r}; use one of {', '.join(BACKENDS)}")
     if side not in ("src", "tgt"):

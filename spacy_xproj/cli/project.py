@@ -35,6 +35,7 @@ from ..errors import ConfigError, InputError
 from ..runner import RunSummary, run_pairs
 from ..types import Pair
 from .app import app
+from .checks import finite_float, non_negative_int, overwrite_option, restart_option, positive_int
 
 
 class Method(str, Enum):
@@ -118,9 +119,11 @@ def _optional_float(text: str, option: str) -> Optional[float]:
     if text.strip().lower() in ("none", "null", ""):
         return None
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         raise ConfigError(f"{option} must be a number or 'none', got {text!r}") from None
+    finite_float(value, option)
+    return value
 
 
 def build_projector_from_config(path: Path) -> Any:
@@ -259,8 +262,16 @@ def project_command(
     ),
     batch_size: int = typer.Option(256, "--batch-size", help="Pairs per batch."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+    overwrite: bool = overwrite_option(),
+    restart_on_change: bool = restart_option(),
 ) -> None:
     """Project src entities onto the tgt side of aligned pairs (heuristic or candidate matching)."""
+    positive_int(batch_size, "--batch-size")
+    non_negative_int(merge_distance, "--merge-distance")
+    positive_int(top_k, "--top-k")
+    non_negative_int(max_len, "--max-len")
+    non_negative_int(n_proj, "--n-proj")
+    non_negative_int(max_candidates, "--max-candidates")
     if config is not None:
         projector = build_projector_from_config(config)
     else:

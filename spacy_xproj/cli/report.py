@@ -301,6 +301,17 @@ def write_report(
     return rows
 
 
+def _refuse_overwriting_inputs(inputs: List[Path], outputs: List[Path]) -> None:
+    """An output of the report that is one of its input files (given or found in a folder) is refused."""
+    from ..atomic import refuse_same_file
+
+    files: List[Path] = []
+    for item in inputs:
+        files.extend(sorted(Path(item).rglob("*.json")) if Path(item).is_dir() else [Path(item)])
+    for out in outputs:
+        refuse_same_file(out, *files, option="the report output")
+
+
 @app.command("report")
 def report_cli(
     inputs: List[Path] = typer.Argument(..., help="Evaluation JSON files or folders (searched recursively for *.json)."),
@@ -315,6 +326,7 @@ def report_cli(
     """Write a markdown table (language × method: F1, P, R, projection rate, ΔF1 vs model transfer)
     and a PNG bar chart from evaluation JSON files (`xproj evaluate --output`, `xproj europarl
     --output`, `spacy evaluate --output`). File names `<language>_<method>.json` name the row."""
+    _refuse_overwriting_inputs(inputs, [out, out.with_suffix(".json")] + ([png] if png is not None else []))
     rows = write_report(inputs, out, png, baseline=baseline, digits=digits, title=title, language=language, method=method)
     typer.echo(f"Report ({len(rows)} rows): {out.resolve()}")
     if png is not None:

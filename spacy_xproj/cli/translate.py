@@ -8,6 +8,7 @@ from typing import Any, List, Optional
 import typer
 
 from .app import app
+from .checks import not_a_folder, overwrite_option, restart_option, positive_int
 
 FORMATS = ("auto", "pairs", "text")
 
@@ -23,8 +24,10 @@ def text_to_pairs(path: Path, out: Path, lang: str, side: str) -> int:
     from ..types import Pair, Side
 
     def gen() -> Any:
-        with path.open(encoding="utf8") as fh:
-            for lineno, line in enumerate(fh, start=1):
+        from ..textio import iter_lines
+
+        if True:  # errors (bad UTF-8, damaged .gz, a folder) name the file and line
+            for lineno, line in iter_lines(path):
                 text = line.rstrip("\n").rstrip("\r")
                 words = split_words(text, lang)[0] if text.strip() else []
                 filled = Side(lang, words)
@@ -33,6 +36,41 @@ def text_to_pairs(path: Path, out: Path, lang: str, side: str) -> int:
                 yield Pair(f"{path.stem}/{lineno}", src, tgt, None, {f"{side}_text": text})
 
     return write_pairs(out, gen())
+
+
+def _given(param: str) -> bool:
+    """Whether the user gave the option (rather than its default)."""
+    try:
+        from typer._click.globals import get_current_context
+    except ImportError:  # pragma: no cover - older typer
+        from click import get_current_context
+    ctx = get_current_context(silent=True)
+    if ctx is None:
+        return True
+    source = ctx.get_parameter_source(param)
+    return source is None or source.name != "DEFAULT"
+
+
+def check_max_length(model: str, max_length: int, given: bool = True) -> int:
+    """Refuse a given ``--max-length`` above the model's positions (when its config can be read
+    offline); the default is lowered to the model's limit. Returns the length to use."""
+    from ..errors import ConfigError
+
+    try:
+        from transformers import AutoConfig
+
+        config = AutoConfig.from_pretrained(model, local_files_only=True)
+    except Exception:  # no transformers, or the config is not available offline: the model load reports it
+        return max_length
+    limit = getattr(config, "max_position_embeddings", None)
+    if isinstance(limit, int) and max_length > limit and not given:
+        return limit
+    if isinstance(limit, int) and max_length > limit:
+        raise ConfigError(
+            f"--max-length {max_length} is above what the model {model} can produce "
+            f"({limit} positions); use --max-length {limit} or less"
+        )
+    return max_length
 
 
 def _is_text(path: Path, fmt: str) -> bool:
@@ -57,6 +95,8 @@ def translate_cmd(
     max_length: int = typer.Option(256, "--max-length", help="Maximum output length in tokens."),
     fp16: bool = typer.Option(True, "--fp16/--no-fp16", help="Half precision on CUDA (ignored on CPU)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+    overwrite: bool = overwrite_option(),
+    restart_on_change: bool = restart_option(),
 ) -> None:
     """Translate sentence pairs (fill the empty side, or a fixed direction), resumable and cached.
 
@@ -68,6 +108,11 @@ def translate_cmd(
     from ..translate.component import DIRECTIONS
     from ..translate.hf import HFTranslator
 
+    positive_int(batch_size, "--batch-size")
+    positive_int(num_beams, "--num-beams")
+    positive_int(max_length, "--max-length")
+    not_a_folder(cache, "--cache")
+    max_length = check_max_length(model, max_length, _given("max_length"))
     if direction not in DIRECTIONS:
         raise ConfigError(f"unknown --direction {direction!r}; use one of {', '.join(DIRECTIONS)}")
     if fmt not in FORMATS:

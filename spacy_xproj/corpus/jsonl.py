@@ -1,16 +1,18 @@
 """Pair JSONL: one pair per line, streamed, append-only, resumable by id.
 
-A run that is killed part way leaves at most one incomplete last line; ``repair_tail`` cuts it off
-before a resumed run appends, so the finished file is byte-identical to an uninterrupted run.
+Long commands append whole batches (:class:`PairAppender`) and record how many bytes are committed
+(see :mod:`spacy_xproj.runner`); a resumed run cuts off anything past that, so the finished file is
+byte-identical to an uninterrupted run. Output is strict JSON (no ``NaN``/``Infinity``).
 """
 from __future__ import annotations
 
 import json
 import os
 from pathlib import Path
-from typing import IO, Iterable, Iterator, List, Optional, Set, Union
+from typing import Iterable, Iterator, List, Optional, Set, Union
 
 from ..atomic import atomic_open
+from ..textio import iter_lines, strict_json_loads
 from ..errors import InputError
 from ..types import Pair
 
@@ -18,39 +20,51 @@ PathLike = Union[str, Path]
 
 
 def dumps_pair(pair: Pair) -> str:
-    """Serialise one pair to a single JSON line (no trailing newline); stable key order."""
-    return json.dumps(pair.to_json(), ensure_ascii=False, separators=(",", ":"))
+    """Serialise one pair to a single JSON line (no trailing newline); stable key order.
+
+    Strict JSON: a NaN or infinite number (a score, a probability) is an :class:`InputError`
+    naming the record, never written as the non-JSON ``NaN``/``Infinity``.
+    """
+    try:
+        return json.dumps(pair.to_json(), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except ValueError:
+        raise InputError(
+            "the record holds a NaN or infinite number, which JSON cannot represent (check the scores "
+            "or probabilities that produced it)", record=pair.id,
+        ) from None
 
 
 def read_pairs(path: PathLike, validate: bool = True) -> Iterator[Pair]:
     """Stream pairs from a JSONL file. Errors name the file, the line and the problem.
 
-    Blank lines are not allowed (they would hide lost records); duplicate ids are an error.
+    Blank lines are not allowed (they would hide lost records); duplicate ids are an error; so are
+    invalid UTF-8, ``NaN``/``Infinity`` (not JSON), a missing file or a folder.
     """
     path = Path(path)
     seen: Set[str] = set()
-    with path.open("r", encoding="utf8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                raise InputError("empty line (every line must be one pair record)", path, lineno)
+    for lineno, line in iter_lines(path):
+        if not line.strip():
+            raise InputError("empty line (every line must be one pair record)", path, lineno)
+        try:
+            value = strict_json_loads(line)
+        except json.JSONDecodeError as err:
+            raise InputError(f"invalid JSON: {err.msg} (column {err.colno})", path, lineno) from None
+        except ValueError as err:
+            raise InputError(f"invalid JSON: {err}", path, lineno) from None
+        try:
+            pair = Pair.from_json(value)
+        except (ValueError, KeyError, TypeError) as err:
+            rid = value.get("id") if isinstance(value, dict) else None
+            raise InputError(str(err), path, lineno, rid) from None
+        if pair.id in seen:
+            raise InputError(f"duplicate id {pair.id!r}", path, lineno)
+        seen.add(pair.id)
+        if validate:
             try:
-                value = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise InputError(f"invalid JSON: {err.msg} (column {err.colno})", path, lineno) from None
-            try:
-                pair = Pair.from_json(value)
-            except (ValueError, KeyError, TypeError) as err:
-                rid = value.get("id") if isinstance(value, dict) else None
-                raise InputError(str(err), path, lineno, rid) from None
-            if pair.id in seen:
-                raise InputError(f"duplicate id {pair.id!r}", path, lineno)
-            seen.add(pair.id)
-            if validate:
-                try:
-                    pair.validate()
-                except InputError as err:
-                    raise InputError(err.problem, path, lineno, pair.id) from None
-            yield pair
+                pair.validate()
+            except InputError as err:
+                raise InputError(err.problem, path, lineno, pair.id) from None
+        yield pair
 
 
 def write_pairs(path: PathLike, pairs: Iterable[Pair]) -> int:
@@ -114,28 +128,34 @@ def finished_ids(path: PathLike) -> List[str]:
 
 
 class PairAppender:
-    """Append pairs to a JSONL file, flushing and syncing after each batch."""
+    """Append whole batches of pairs to a JSONL file: one ``write`` per batch, then ``fsync``.
+
+    :meth:`write` returns the file size after the batch, which the caller records as committed
+    (see :mod:`spacy_xproj.runner`): bytes past the last committed size are a torn batch.
+    """
 
     def __init__(self, path: PathLike) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh: Optional[IO[str]] = None
+        self._fd: Optional[int] = None
 
     def __enter__(self) -> "PairAppender":
-        self._fh = self.path.open("a", encoding="utf8")
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+        self._fd = os.open(self.path, flags, 0o666)
         return self
 
     def write(self, pairs: Iterable[Pair]) -> int:
-        assert self._fh is not None, "use PairAppender as a context manager"
-        n = 0
-        for pair in pairs:
-            self._fh.write(dumps_pair(pair) + "\n")
-            n += 1
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
-        return n
+        """Write the batch; return the file size after it (bytes)."""
+        assert self._fd is not None, "use PairAppender as a context manager"
+        data = "".join(dumps_pair(pair) + "\n" for pair in pairs).encode("utf8")
+        view = memoryview(data)
+        while view:
+            written = os.write(self._fd, view)
+            view = view[written:]
+        os.fsync(self._fd)
+        return os.fstat(self._fd).st_size
 
     def __exit__(self, *exc: object) -> None:
-        if self._fh is not None:
-            self._fh.close()
-            self._fh = None
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None

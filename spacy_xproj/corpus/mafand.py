@@ -15,6 +15,7 @@ from typing import IO, Dict, Iterator, List, Optional, Tuple, Union
 
 from ..doc import blank
 from ..errors import InputError
+from ..textio import iter_lines, strict_json_loads
 from ..types import Pair, Side
 
 PathLike = Union[str, Path]
@@ -39,14 +40,16 @@ def read_mafand_lines(
 ) -> Iterator[Tuple[int, str, str, str]]:
     """Stream ``(line, src_text, tgt_text, tgt_lang)`` from a MAFAND-MT JSONL file, validated."""
     path = Path(path)
-    with _open(path) as fh:
-        for lineno, line in enumerate(fh, start=1):
+    if True:  # iter_lines: errors (missing file, bad UTF-8, damaged .gz) name the file and line
+        for lineno, line in iter_lines(path):
             if not line.strip():
                 raise InputError("empty line (every line must be one sentence pair)", path, lineno)
             try:
-                value = json.loads(line)
+                value = strict_json_loads(line)
             except json.JSONDecodeError as err:
                 raise InputError(f"invalid JSON: {err.msg} (column {err.colno})", path, lineno) from None
+            except ValueError as err:
+                raise InputError(f"invalid JSON: {err}", path, lineno) from None
             tr = value.get("translation") if isinstance(value, dict) else None
             if not isinstance(tr, dict):
                 raise InputError('expected an object {"translation": {"<lang>": "...", ...}}', path, lineno)

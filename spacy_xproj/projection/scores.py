@@ -63,8 +63,13 @@ def link_counts(
     n_src: int,
     n_tgt: int,
 ) -> np.ndarray:
-    """``N[p, t]`` = links between source span ``p`` and target span ``t`` (O(1) per pair)."""
-    sums = alignment_prefix_sums(alignment, n_src, n_tgt)
+    """``N[p, t]`` = links between source span ``p`` and target span ``t`` (O(1) per pair).
+
+    Memory grows with the spans and the target length, ``O(P * (n_tgt + T))``, never with the
+    square of the sentence: one row of target prefix sums per source span, not a dense
+    ``(n_src+1) x (n_tgt+1)`` table (a 70,000-word pair would need tens of gigabytes).
+    """
+    alignment.validate(n_src, n_tgt)
     ps, pe = _span_arrays(src_spans)
     ts, te = _span_arrays(tgt_spans)
     for name, s, e, n in (("source", ps, pe, n_src), ("target", ts, te, n_tgt)):
@@ -72,12 +77,14 @@ def link_counts(
         if len(bad):
             k = int(bad[0])
             raise ValueError(f"{name} span ({int(s[k])}, {int(e[k])}) is empty or outside the sentence ({n} words)")
-    return (
-        sums[pe[:, None], te[None, :]]
-        - sums[ps[:, None], te[None, :]]
-        - sums[pe[:, None], ts[None, :]]
-        + sums[ps[:, None], ts[None, :]]
-    )
+    rows = np.zeros((len(ps), n_tgt + 1), dtype=np.int64)
+    if len(alignment) and len(ps):
+        links = np.asarray(alignment.links, dtype=np.int64).reshape(-1, 2)
+        inside = (links[None, :, 0] >= ps[:, None]) & (links[None, :, 0] < pe[:, None])  # (P, links)
+        p_idx, l_idx = np.nonzero(inside)
+        np.add.at(rows, (p_idx, links[l_idx, 1] + 1), 1)
+        np.cumsum(rows, axis=1, out=rows)
+    return rows[:, te] - rows[:, ts]
 
 
 def align_scores(
