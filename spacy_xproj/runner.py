@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Optional, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Union
 
 from .corpus.jsonl import PairAppender, finished_ids, read_pairs
 from .errors import InputError
@@ -77,11 +77,14 @@ def run_pairs(
     batch_size: int = 32,
     summary: Optional[RunSummary] = None,
     progress: bool = True,
+    engine: Optional[Any] = None,
 ) -> RunSummary:
     """Process ``in_path`` into ``out_path`` batch by batch, resuming where an earlier run stopped.
 
     ``process`` receives a batch of pairs and must return exactly one pair per input pair with the
     same ids in the same order; anything else is an error (nothing is dropped silently).
+    ``engine`` (``spacy_xproj.engine``; default: the local engine) maps the batches to their
+    results in input order, in this process or on Ray actors; the writing stays here.
     """
     in_path, out_path = Path(in_path), Path(out_path)
     if in_path.resolve() == out_path.resolve():
@@ -134,8 +137,11 @@ def run_pairs(
     # (a model that does not load, a bad first record) leaves no output file behind.
     out: Optional[PairAppender] = None
     try:
-        for batch in _batches(rest(), batch_size):
-            result = process(batch)
+        if engine is None:
+            from .engine import LocalEngine
+
+            engine = LocalEngine()
+        for batch, result in engine.map(process, _batches(rest(), batch_size), summary):
             if [p.id for p in result] != [p.id for p in batch]:
                 raise InputError(
                     f"{command}: the step returned ids {[p.id for p in result][:5]}... for input ids "

@@ -16,6 +16,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 import typer
 
+from ..engine import options as _engine_options
 from .app import app
 
 ALIGNER_NAMES = {
@@ -98,9 +99,14 @@ def align_command(
     ),
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (eflomal)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+    engine: str = _engine_options.ENGINE,
+    ray_address: Optional[str] = _engine_options.RAY_ADDRESS,
+    workers: int = _engine_options.WORKERS,
+    gpus_per_worker: float = _engine_options.GPUS_PER_WORKER,
 ) -> None:
     """Word-align the pairs of IN into OUT (links (src, tgt)); resumable, in input order."""
     from ..corpus.jsonl import read_pairs
+    from ..engine import build_engine
     from ..runner import run_pairs
     from .. import align as _align  # noqa: F401  (registers the backends)
     from ..align.backtranslation import refine_pairs
@@ -146,5 +152,8 @@ def align_command(
             p.meta["aligner"] = dict(meta_value)
         return out
 
-    summary = run_pairs(in_path, out_path, process, command="align", batch_size=batch_size, progress=progress)
+    summary = run_pairs(
+        in_path, out_path, process, command="align", batch_size=batch_size, progress=progress,
+        engine=build_engine(engine, ray_address, workers, gpus_per_worker),
+    )
     typer.echo(summary.format())

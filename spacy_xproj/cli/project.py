@@ -31,9 +31,11 @@ from typing import Any, Dict, List, Optional
 
 import typer
 
+from ..engine import build_engine
 from ..errors import ConfigError, InputError
 from ..runner import RunSummary, run_pairs
 from ..types import Pair
+from ..engine import options as _engine_options
 from .app import app
 
 
@@ -246,6 +248,10 @@ def project_command(
     ),
     batch_size: int = typer.Option(256, "--batch-size", help="Pairs per batch."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+    engine: str = _engine_options.ENGINE,
+    ray_address: Optional[str] = _engine_options.RAY_ADDRESS,
+    workers: int = _engine_options.WORKERS,
+    gpus_per_worker: float = _engine_options.GPUS_PER_WORKER,
 ) -> None:
     """Project src entities onto the tgt side of aligned pairs (heuristic or candidate matching)."""
     if config is not None:
@@ -275,5 +281,6 @@ def project_command(
         batch_size=batch_size,
         summary=summary,
         progress=progress,
+        engine=build_engine(engine, ray_address, workers, gpus_per_worker),
     )
     typer.echo(summary.format())
