@@ -8,6 +8,7 @@ the driver and shipped to the actors) and labelling with a tiny token classifier
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sys
 import time
@@ -108,12 +109,12 @@ def test_eflomal_cli_ray_equals_local(ray_session, europarl_pairs: List[Pair], t
     assert b'"initialized_on":"input"' in local  # the statistics came from the driver's pass
 
 
-def test_label_cli_ray_equals_local(ray_session, europarl_pairs: List[Pair], tmp_path: Path) -> None:
+def test_label_cli_ray_equals_local(ray_session, europarl_pairs: List[Pair], tmp_path: Path, tmp_path_factory) -> None:
     """A tiny random XLM-R token classifier, loaded lazily once per actor."""
     pytest.importorskip("transformers")
     from tiny_xlmr import build_taggers
 
-    tagger = str(build_taggers(tmp_path.parent / "tiny_models_engine")["xlmr"])
+    tagger = str(build_taggers(tmp_path_factory.getbasetemp() / "tiny_models")["xlmr"])
     src = tmp_path / "raw.jsonl"
     write_pairs(src, europarl_pairs[:64])
     common = ["--model", tagger, "--side", "src", "--batch-size", "8", "--no-progress"]
@@ -123,6 +124,31 @@ def test_label_cli_ray_equals_local(ray_session, europarl_pairs: List[Pair], tmp
     r = runner.invoke(app, ["label", str(src), str(tmp_path / "ray.jsonl"), *common, "--engine", "ray", "--workers", "2"])
     assert r.exit_code == 0, r.output
     assert (tmp_path / "ray.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
+
+
+def test_translate_cli_ray_equals_local_with_caches(ray_session, europarl_pairs: List[Pair], tmp_path: Path, tmp_path_factory) -> None:
+    """A tiny random Marian model (greedy decoding) and a SQLite cache that each actor reopens."""
+    pytest.importorskip("transformers")
+    from tiny_seq2seq import build_marian, train_spm
+
+    folder = tmp_path_factory.getbasetemp() / "tiny_models"
+    marian = str(build_marian(folder / "marian", train_spm(folder / "spm")))
+    src = tmp_path / "raw.jsonl"
+    pairs = [Pair(p.id, p.src, type(p.tgt)("hau", []), None, {}) for p in europarl_pairs[:32]]
+    write_pairs(src, pairs + [Pair(p.id + "/again", p.src, p.tgt, None, {}) for p in pairs[:8]])
+    common = ["--model", marian, "--src", "en", "--tgt", "hau", "--batch-size", "2", "--max-length", "8", "--no-progress"]
+    runner = CliRunner()
+    r_local = runner.invoke(app, ["translate", str(src), str(tmp_path / "local.jsonl"), *common, "--cache", str(tmp_path / "a.sqlite")])
+    assert r_local.exit_code == 0, r_local.output
+    r_ray = runner.invoke(app, ["translate", str(src), str(tmp_path / "ray.jsonl"), *common, "--cache", str(tmp_path / "b.sqlite"),
+                                "--engine", "ray", "--workers", "2"])
+    assert r_ray.exit_code == 0, r_ray.output
+    assert (tmp_path / "ray.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
+    # Warnings counted on the actors come back to the summary. Cache hits do too, but how many
+    # depends on which actor saw a repeated sentence first, so only their presence is checked.
+    local_line, ray_line = (r.output.strip().splitlines()[-1] for r in (r_local, r_ray))
+    assert re.sub(r"\d+ cached", "", ray_line) == re.sub(r"\d+ cached", "", local_line)
+    assert "40 in, 40 out" in ray_line and int(re.search(r"(\d+) cached", ray_line).group(1)) > 0
 
 
 def test_dead_worker_is_retried_nothing_lost_or_duplicated(ray_session, aligned: Path, tmp_path: Path) -> None:
