@@ -67,3 +67,23 @@ def test_every_long_command_has_the_engine_options() -> None:
         assert r.exit_code == 0, r.output
         for option in ("--engine", "--ray-address", "--workers", "--gpus-per-worker"):
             assert option in r.output, (command, option)
+
+
+@pytest.mark.slow
+def test_neural_aligners_ship_to_workers_unloaded(tmp_path: Path) -> None:
+    """What the Ray engine does with a batch function: pickle it (model not loaded), unpickle, run."""
+    pytest.importorskip("transformers")
+    import cloudpickle
+    from spacy.util import registry
+
+    import spacy_xproj  # noqa: F401
+    from tiny_bert import make_tiny_bert
+
+    model = str(make_tiny_bert(tmp_path / "bert"))
+    src, tgt = [["Angela", "Merkel", "visited", "Paris"]], [["Angela", "Merkel", "besuchte", "Paris"]]
+    for name in ("spacy-xproj.SimAlign.v1", "spacy-xproj.Awesome.v1"):
+        aligner = registry.xproj_aligners.get(name)(model=model, layer=2)
+        payload = cloudpickle.dumps(aligner)  # before any batch: no model inside
+        assert len(payload) < 5_000_000, (name, len(payload))
+        copy = cloudpickle.loads(payload)
+        assert [a.links for a in copy(src, tgt)] == [a.links for a in aligner(src, tgt)]
