@@ -139,6 +139,14 @@ def format_table(report: Dict[str, Any]) -> str:
             f"{r['ray_1']['seconds']} | {r['ray_2']['seconds']} | {r['speedup_2_vs_1_workers']}x | "
             f"{r['ray_1_over_local']} | {'yes' if r['identical_outputs'] else 'NO'} |"
         )
+    lines.append("")
+    price = report.get("price_per_core_hour", 0.05)
+    lines.append(f"| step | core-seconds per pair (Ray, 1 worker) | core-hours per million pairs | cost per million at ${price}/core-hour |")
+    lines.append("|---|---:|---:|---:|")
+    for r in report["results"]:
+        per_pair = r["ray_1"]["seconds"] / max(r["ray_1"]["pairs"], 1)
+        hours = per_pair * 1e6 / 3600
+        lines.append(f"| {r['step']} | {per_pair:.5f} | {hours:.2f} | ${hours * price:.2f} |")
     m = report["machine"]
     lines.append("")
     lines.append(
@@ -156,6 +164,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--batch-size", type=int, default=2000, help="pairs per projection batch")
     ap.add_argument("--align-pairs", type=int, default=8000, help="pairs aligned with eflomal (0 = skip)")
     ap.add_argument("--align-batch", type=int, default=1000, help="pairs per eflomal batch")
+    ap.add_argument("--price-per-core-hour", type=float, default=0.05, help="USD per CPU core-hour for the cost column (an assumption: set your own)")
     ap.add_argument("--out", type=Path, help="write the report as JSON here")
     args = ap.parse_args(argv)
 
@@ -178,6 +187,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     report = {
         "machine": machine_info(), "load_before": load_before, "load_after": _load(),
         "ray_init_s": ray_init_s, "command": command_line(), "results": results,
+        "price_per_core_hour": args.price_per_core_hour,
     }
     print(format_table(report))
     if args.out:
