@@ -92,6 +92,7 @@ def test_projection_ray_equals_local_bytes_and_counts(ray_session, aligned: Path
     assert remote.warnings == local.warnings
 
 
+@pytest.mark.slow
 def test_eflomal_cli_ray_equals_local(ray_session, europarl_pairs: List[Pair], tmp_path: Path) -> None:
     """xproj align: priors learned once on the driver from the whole input, shipped to 2 actors."""
     pytest.importorskip("eflomal")
@@ -109,6 +110,7 @@ def test_eflomal_cli_ray_equals_local(ray_session, europarl_pairs: List[Pair], t
     assert b'"initialized_on":"input"' in local  # the statistics came from the driver's pass
 
 
+@pytest.mark.slow
 def test_label_cli_ray_equals_local(ray_session, europarl_pairs: List[Pair], tmp_path: Path, tmp_path_factory) -> None:
     """A tiny random XLM-R token classifier, loaded lazily once per actor."""
     pytest.importorskip("transformers")
@@ -126,6 +128,7 @@ def test_label_cli_ray_equals_local(ray_session, europarl_pairs: List[Pair], tmp
     assert (tmp_path / "ray.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
 
 
+@pytest.mark.slow
 def test_translate_cli_ray_equals_local_with_caches(ray_session, europarl_pairs: List[Pair], tmp_path: Path, tmp_path_factory) -> None:
     """A tiny random Marian model (greedy decoding) and a SQLite cache that each actor reopens."""
     pytest.importorskip("transformers")
@@ -151,6 +154,7 @@ def test_translate_cli_ray_equals_local_with_caches(ray_session, europarl_pairs:
     assert "40 in, 40 out" in ray_line and int(re.search(r"(\d+) cached", ray_line).group(1)) > 0
 
 
+@pytest.mark.slow
 def test_dead_worker_is_retried_nothing_lost_or_duplicated(ray_session, aligned: Path, tmp_path: Path) -> None:
     """An actor's process is SIGKILLed while it holds batch 5; Ray restarts it and reruns the batch."""
     marker = tmp_path / "killed"
@@ -179,6 +183,7 @@ def test_dead_worker_is_retried_nothing_lost_or_duplicated(ray_session, aligned:
     assert (tmp_path / "ray.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
 
 
+@pytest.mark.slow
 def test_failed_ray_run_resumes_to_the_same_bytes(ray_session, aligned: Path, tmp_path: Path) -> None:
     """Batch 12 fails once the driver has committed 8 batches; a rerun resumes from the committed ones."""
     out = tmp_path / "ray.jsonl"
@@ -227,6 +232,7 @@ def test_ray_engine_from_options(ray_session) -> None:
     assert list(engine.map(lambda b: b, iter([]))) == []
 
 
+@pytest.mark.slow
 def test_ray_languages_runs_each_language_in_its_own_folder(ray_session, tmp_path: Path) -> None:
     """scripts/ray_languages.py: a shared step once, then one Ray task per language, one table."""
     import importlib.util
