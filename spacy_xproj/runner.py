@@ -36,7 +36,10 @@ from .types import Pair
 BatchFn = Callable[[List[Pair]], List[Pair]]
 RECORD_FORMAT = "spacy-xproj.run.v1"
 # Command-line parameters that do not change the records written (or that change as the run goes).
-NOT_SETTINGS = {"in_path", "out_path", "progress", "overwrite", "restart_on_change", "cache"}
+# Settings that do not change the output bytes (how and where it runs) are not recorded, so a run
+# may resume with another engine or worker count.
+NOT_SETTINGS = {"in_path", "out_path", "progress", "overwrite", "restart_on_change", "cache",
+                "engine", "ray_address", "workers", "gpus_per_worker"}
 
 
 @dataclass
@@ -244,6 +247,7 @@ def run_pairs(
     settings: Optional[Dict[str, Any]] = None,
     overwrite: Optional[bool] = None,
     restart_on_change: Optional[bool] = None,
+    engine: Optional[Any] = None,
 ) -> RunSummary:
     """Process ``in_path`` into ``out_path`` batch by batch, resuming where an earlier run stopped.
 
@@ -254,6 +258,8 @@ def run_pairs(
     (default: the command's ``--overwrite``), which starts afresh; ``restart_on_change`` (default:
     the command's ``--restart-on-change``) resumes an output of the same work and starts afresh
     otherwise.
+    ``engine`` (``spacy_xproj.engine``; default: the local engine) maps the batches to their
+    results in input order, in this process or on Ray actors; the writing stays here.
     """
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ConfigError(f"the batch size must be a positive whole number, got {batch_size!r} (e.g. --batch-size 32)")
@@ -282,12 +288,12 @@ def run_pairs(
         }
         committed, committed_bytes = _resume_point(out_path, record_path, identity, bool(restart_on_change))
         return _run(in_path, out_path, record_path, process, identity, committed, committed_bytes,
-                    command, batch_size, summary, progress)
+                    command, batch_size, summary, progress, engine)
 
 
 def _run(in_path: Path, out_path: Path, record_path: Path, process: BatchFn, identity: Dict[str, Any],
          committed: int, committed_bytes: int, command: str, batch_size: int, summary: RunSummary,
-         progress: bool) -> RunSummary:
+         progress: bool, engine: Optional[Any] = None) -> RunSummary:
     pairs = read_pairs(in_path)
     done_ids = _output_ids(out_path, committed)
     pending: List[Pair] = []
@@ -331,8 +337,15 @@ def _run(in_path: Path, out_path: Path, record_path: Path, process: BatchFn, ide
     created = not out_path.exists()
     out: Optional[PairAppender] = None
     try:
-        for batch in _batches(rest(), batch_size):
-            result = _counting_warnings(process, batch, summary, shown)
+        if engine is None:
+            from .engine import LocalEngine
+
+            engine = LocalEngine()
+
+        def counted(batch: List[Pair]) -> List[Pair]:
+            return _counting_warnings(process, batch, summary, shown)
+
+        for batch, result in engine.map(counted, _batches(rest(), batch_size), summary):
             if [p.id for p in result] != [p.id for p in batch]:
                 raise InputError(
                     f"{command}: the step returned ids {[p.id for p in result][:5]}... for input ids "

@@ -23,6 +23,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional
 import typer
 
 from ..textio import check_input_file
+from ..engine import options as _engine_options
 from .app import app
 from .checks import overwrite_option, restart_option, positive_int
 
@@ -121,12 +122,17 @@ def align_command(
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
     overwrite: bool = overwrite_option(),
     restart_on_change: bool = restart_option(),
+    engine: str = _engine_options.ENGINE,
+    ray_address: Optional[str] = _engine_options.RAY_ADDRESS,
+    workers: int = _engine_options.WORKERS,
+    gpus_per_worker: float = _engine_options.GPUS_PER_WORKER,
 ) -> None:
     """Word-align the pairs of IN into OUT (links (src, tgt)); resumable, in input order."""
     import os
     import tempfile
 
     from ..corpus.jsonl import read_pairs, write_pairs
+    from ..engine import build_engine
     from ..errors import ConfigError, InputError
     from ..runner import run_pairs
     from .. import align as _align  # noqa: F401  (registers the backends)
@@ -206,7 +212,10 @@ def align_command(
                 p.meta["aligner"] = dict(meta_value)
             return out
 
-        summary = run_pairs(in_path, out_path, process, command="align", batch_size=batch_size, progress=progress)
+        summary = run_pairs(
+            in_path, out_path, process, command="align", batch_size=batch_size, progress=progress,
+            engine=build_engine(engine, ray_address, workers, gpus_per_worker),
+        )
     finally:
         if bt_file is not None:
             bt_file.unlink(missing_ok=True)

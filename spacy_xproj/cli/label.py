@@ -6,6 +6,7 @@ from typing import Any, List, Optional
 
 import typer
 
+from ..engine import options as _engine_options
 from .app import app
 from .checks import overwrite_option, restart_option, positive_int
 
@@ -28,8 +29,13 @@ def label_cmd(
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
     overwrite: bool = overwrite_option(),
     restart_on_change: bool = restart_option(),
+    engine: str = _engine_options.ENGINE,
+    ray_address: Optional[str] = _engine_options.RAY_ADDRESS,
+    workers: int = _engine_options.WORKERS,
+    gpus_per_worker: float = _engine_options.GPUS_PER_WORKER,
 ) -> None:
     """Label one side of sentence pairs with a NER model (resumable)."""
+    from ..engine import build_engine
     from ..errors import ConfigError
     from ..runner import RunSummary
 
@@ -50,7 +56,10 @@ def label_cmd(
 
         labeller = SpacyLabeller(model, drop_labels=drop_label, batch_size=batch_size)
     summary = RunSummary("label")
-    run_label(in_path, out_path, labeller, side, probs, candidates, set_ents, summary, batch_size, progress)
+    run_label(
+        in_path, out_path, labeller, side, probs, candidates, set_ents, summary, batch_size, progress,
+        engine=build_engine(engine, ray_address, workers, gpus_per_worker),
+    )
     typer.echo(summary.format())
 
 
@@ -65,6 +74,7 @@ def run_label(
     summary: Any,
     batch_size: int = 16,
     progress: bool = False,
+    engine: Any = None,
 ) -> Any:
     """The resumable loop behind ``xproj label`` (also used by tests)."""
     from ..label.component import label_pairs
@@ -79,5 +89,5 @@ def run_label(
 
     return run_pairs(
         in_path, out_path, process, command="label", batch_size=max(batch_size, 1) * 4,
-        summary=summary, progress=progress,
+        summary=summary, progress=progress, engine=engine,
     )

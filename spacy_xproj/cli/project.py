@@ -31,9 +31,11 @@ from typing import Any, Dict, List, Optional
 
 import typer
 
+from ..engine import build_engine
 from ..errors import ConfigError, InputError
 from ..runner import RunSummary, run_pairs
 from ..types import Pair
+from ..engine import options as _engine_options
 from .app import app
 from .checks import finite_float, non_negative_int, overwrite_option, restart_option, positive_int
 
@@ -264,6 +266,10 @@ def project_command(
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
     overwrite: bool = overwrite_option(),
     restart_on_change: bool = restart_option(),
+    engine: str = _engine_options.ENGINE,
+    ray_address: Optional[str] = _engine_options.RAY_ADDRESS,
+    workers: int = _engine_options.WORKERS,
+    gpus_per_worker: float = _engine_options.GPUS_PER_WORKER,
 ) -> None:
     """Project src entities onto the tgt side of aligned pairs (heuristic or candidate matching)."""
     positive_int(batch_size, "--batch-size")
@@ -299,5 +305,6 @@ def project_command(
         batch_size=batch_size,
         summary=summary,
         progress=progress,
+        engine=build_engine(engine, ray_address, workers, gpus_per_worker),
     )
     typer.echo(summary.format())

@@ -7,6 +7,7 @@ from typing import Any, List, Optional
 
 import typer
 
+from ..engine import options as _engine_options
 from .app import app
 from .checks import not_a_folder, overwrite_option, restart_option, positive_int
 
@@ -97,12 +98,17 @@ def translate_cmd(
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
     overwrite: bool = overwrite_option(),
     restart_on_change: bool = restart_option(),
+    engine: str = _engine_options.ENGINE,
+    ray_address: Optional[str] = _engine_options.RAY_ADDRESS,
+    workers: int = _engine_options.WORKERS,
+    gpus_per_worker: float = _engine_options.GPUS_PER_WORKER,
 ) -> None:
     """Translate sentence pairs (fill the empty side, or a fixed direction), resumable and cached.
 
     Translate-train: pairs with English words and an empty target side -> --direction fill-empty.
     Translate-test: pairs with target words only -> fill-empty translates them into --src.
     """
+    from ..engine import build_engine
     from ..errors import ConfigError
     from ..runner import RunSummary, run_pairs
     from ..translate.component import DIRECTIONS
@@ -133,7 +139,10 @@ def translate_cmd(
             side, lang = ("src", src) if direction == "src2tgt" else ("tgt", tgt)
             source = Path(tmp) / f"{in_path.stem}.jsonl"
             text_to_pairs(in_path, source, lang, side)
-        run_translate(source, out_path, translator, src, tgt, direction, summary, batch_size, progress)
+        run_translate(
+            source, out_path, translator, src, tgt, direction, summary, batch_size, progress,
+            engine=build_engine(engine, ray_address, workers, gpus_per_worker),
+        )
     typer.echo(summary.format())
 
 
@@ -147,6 +156,7 @@ def run_translate(
     summary: Any,
     batch_size: int = 16,
     progress: bool = False,
+    engine: Any = None,
 ) -> Any:
     """The resumable loop behind ``xproj translate`` (also used by tests)."""
     from ..runner import run_pairs
@@ -162,5 +172,5 @@ def run_translate(
 
     return run_pairs(
         in_path, out_path, process, command="translate", batch_size=max(batch_size, 1) * 4,
-        summary=summary, progress=progress,
+        summary=summary, progress=progress, engine=engine,
     )

@@ -63,6 +63,15 @@ class TranslationCache:
         self.hits = 0
         self.misses = 0
 
+    def __getstate__(self) -> Dict[str, Any]:
+        # A connection cannot be pickled: a copy (e.g. on a Ray actor) reopens the same file.
+        if self.path == ":memory:":
+            raise TypeError("an in-memory translation cache cannot be shipped to another process; use a file")
+        return {"path": self.path}
+
+    def __setstate__(self, state: Dict[str, Any]) -> None:
+        self.__init__(state["path"])  # type: ignore[misc]
+
     def __repr__(self) -> str:
         return f"TranslationCache({self.path!r}, hits={self.hits}, misses={self.misses})"
 
