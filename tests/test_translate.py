@@ -126,22 +126,22 @@ def test_registered_translator_and_component(tiny, tmp_path):
     docs = list(nlp.pipe(EN[:3], batch_size=2))
     direct = _tr(tiny, "nllb")
     for doc in docs:
-        tr = doc._.translation
+        tr = doc._.xproj_translation
         assert tr is not None and tr.user_data["xproj_lang"] == "hau"
         expected = direct([spacy_xproj.translate.languages.detokenize([t.text for t in doc], "en")])[0]
         assert [t.text for t in tr] == spacy_xproj.translate.languages.split_words(expected, "hau")[0]
-        assert doc._.alignment is None
+        assert doc._.xproj_alignment is None
     nlp.to_disk(tmp_path / "pipe")
     nlp2 = spacy.load(tmp_path / "pipe")
-    assert nlp2(EN[0])._.translation.text == docs[0]._.translation.text
+    assert nlp2(EN[0])._.xproj_translation.text == docs[0]._.xproj_translation.text
 
 
 def test_component_keeps_existing_translation_without_overwrite(tiny):
     nlp = spacy.blank("en")
     nlp.add_pipe("xproj_translator", config={"translator": {"model": str(tiny["nllb"]), "max_length": 10}, "overwrite": False})
     doc = nlp.make_doc("Hello there")
-    doc._.translation = spacy.blank("xx")("kept")
-    assert nlp(doc)._.translation.text == "kept"
+    doc._.xproj_translation = spacy.blank("xx")("kept")
+    assert nlp(doc)._.xproj_translation.text == "kept"
 
 
 def _pairs(n=10):
