@@ -8,13 +8,13 @@ uninterrupted run.
 """
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Optional, Union
 
 from .corpus.jsonl import PairAppender, finished_ids, read_pairs
 from .errors import InputError
+from .progress import progress as progress_bar
 from .types import Pair
 
 BatchFn = Callable[[List[Pair]], List[Pair]]
@@ -122,14 +122,7 @@ def run_pairs(
             summary.records_in += 1
             yield p
 
-    bar = None
-    if progress:
-        try:
-            from tqdm import tqdm
-
-            bar = tqdm(desc=command, unit="pair", initial=summary.skipped, file=sys.stderr, leave=False)
-        except ImportError:  # tqdm is a dependency; keep working without it anyway
-            bar = None
+    bar = progress_bar(command, unit="pair", initial=summary.skipped, enabled=progress)
     # The output is opened only when the first batch is done, so a run that fails at its start
     # (a model that does not load, a bad first record) leaves no output file behind.
     out: Optional[PairAppender] = None
@@ -144,14 +137,12 @@ def run_pairs(
             if out is None:
                 out = PairAppender(out_path).__enter__()
             summary.records_out += out.write(result)
-            if bar is not None:
-                bar.update(len(batch))
+            bar.update(len(batch))
     finally:
         if out is not None:
             out.__exit__(None, None, None)
     if out is None and not out_path.exists():  # an empty input gives an empty output
         out_path.parent.mkdir(parents=True, exist_ok=True)
         out_path.touch()
-    if bar is not None:
-        bar.close()
+    bar.close()
     return summary
