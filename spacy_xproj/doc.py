@@ -20,6 +20,8 @@ from spacy.vocab import Vocab
 from .types import Alignment, Entity, Pair, Side
 
 SPAN_KEY = "xproj"
+#: ``doc.spans`` key of target-side candidate spans (NER model, candidate tagger), read by the projector.
+CANDIDATES_KEY = "xproj_candidates"
 DocSide = Literal["src", "tgt"]
 
 _VOCABS: Dict[str, Vocab] = {}

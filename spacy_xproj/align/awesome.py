@@ -42,7 +42,7 @@ def softmax_links(
 
 
 class AwesomeAligner:
-    """AWESoME-style softmax aligner. Satisfies :class:`~.alignment_ops.Aligner`."""
+    """AWESoME-style softmax aligner."""
 
     def __init__(
         self,

@@ -56,7 +56,7 @@ def _sentence_aligner() -> Any:
 
 
 class SimAlignAligner:
-    """Batched SimAlign. Satisfies :class:`~.alignment_ops.Aligner`."""
+    """Batched SimAlign."""
 
     def __init__(
         self,

@@ -18,11 +18,10 @@ from spacy.tokens import Doc, Span
 from spacy.util import minibatch
 from thinc.api import Config
 
-from ..doc import install_extensions
+from ..doc import CANDIDATES_KEY, install_extensions
 from ..types import Pair
 from .hf import LabelResult
 
-CANDIDATES_KEY = "xproj_candidates"
 TARGETS = ("translation", "doc")
 
 DEFAULT_CONFIG_STR = """

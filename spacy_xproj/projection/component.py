@@ -22,7 +22,7 @@ from spacy.tokens import Doc, Span, SpanGroup
 from spacy.util import minibatch
 from thinc.api import Config
 
-from ..doc import SPAN_KEY, install_extensions
+from ..doc import CANDIDATES_KEY, SPAN_KEY, install_extensions
 from ..errors import ConfigError, InputError
 from ..registry import projectors
 from ..types import Entity, Pair
@@ -32,7 +32,6 @@ from .matching import CONSTRAINT_OPS, MatchingProblem, ProjectionInput, Span as 
 Projection = Tuple[Entity, float]
 Projector = Callable[[ProjectionInput], List[Projection]]
 
-CANDIDATES_KEY = "xproj_candidates"  # doc.spans key of target candidate spans (NER model / tagger)
 PAIR_CANDIDATES_KEY = "tgt_candidates"  # pair meta key of the same, as [[s, e], ...]
 PAIR_SCORES_KEY = "xproj_scores"  # pair meta key: scores parallel to tgt.ents after projection
 # Guard rail: at most this many candidates per sentence (unbounded n-grams on a 1,000-word
