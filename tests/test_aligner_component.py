@@ -42,12 +42,12 @@ def _nlp(**cfg):
 
 
 def test_pipe_aligns_whole_batch_like_the_backend(pairs):
-    from spacy_xproj.align.eflomal_backend import EflomalAligner
+    from spacy_xproj.align.eflomal_backend import create_eflomal_aligner
 
     nlp = _nlp()
     docs = [pair_to_doc(p, "tgt") for p in pairs[:60]]
     out = list(nlp.pipe(docs, batch_size=60))
-    expected = EflomalAligner()([p.tgt.words for p in pairs[:60]], [p.src.words for p in pairs[:60]])
+    expected = create_eflomal_aligner()([p.tgt.words for p in pairs[:60]], [p.src.words for p in pairs[:60]])
     assert [d._.xproj_alignment for d in out] == expected
     for d in out:
         d._.xproj_alignment.validate(len(d), len(d._.xproj_translation))

@@ -269,18 +269,19 @@ class EflomalAligner:
 
     def __init__(
         self,
-        symmetrize: str = "intersection",
-        n_iterations: Optional[Sequence[int]] = None,
-        rel_iterations: float = 1.0,
-        n_samplers: int = 1,
-        model: int = 3,
-        null_prior: float = 0.2,
-        seed: int = 0,
-        lowercase: bool = True,
-        deterministic: bool = True,
-        priors_from: Optional[Callable[[], Iterable[WordPair]]] = None,
-        prior_weight: float = 1.0,
-        prefix_len: int = 5,
+        *,
+        symmetrize: str,
+        n_iterations: Optional[Sequence[int]],
+        rel_iterations: float,
+        n_samplers: int,
+        model: int,
+        null_prior: float,
+        seed: int,
+        lowercase: bool,
+        deterministic: bool,
+        priors_from: Optional[Callable[[], Iterable[WordPair]]],
+        prior_weight: float,
+        prefix_len: int,
     ) -> None:
         if symmetrize not in SYMMETRIZATIONS:
             raise ConfigError(f"unknown symmetrisation {symmetrize!r}; choose one of {', '.join(SYMMETRIZATIONS)}")
