@@ -15,6 +15,8 @@ from spacy_xproj.cli.europarl import AlignerSetting, format_rows, run_benchmark 
 from spacy_xproj.corpus.europarl import read_europarl  # noqa: E402
 from spacy_xproj.errors import ConfigError  # noqa: E402
 
+pytestmark = pytest.mark.slow  # aligns and projects all 799 Europarl-NER pairs
+
 BEST = "eflomal/prefix_len=5/symmetrize=intersection"
 
 

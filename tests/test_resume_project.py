@@ -18,6 +18,8 @@ from spacy_xproj.corpus.jsonl import read_pairs, write_pairs
 from spacy_xproj.types import Pair
 
 pytest.importorskip("eflomal")
+
+pytestmark = pytest.mark.slow  # projects 2,400 pairs several times in subprocesses
 COPIES = 3
 
 

@@ -26,6 +26,8 @@ import spacy_xproj  # noqa: E402,F401
 from spacy_xproj.align.eflomal_backend import read_parallel  # noqa: E402
 from spacy_xproj.doc import vocab_for  # noqa: E402
 
+pytestmark = pytest.mark.slow  # runs spacy train on 2,000 MAFAND-MT pairs and spacy package
+
 REPO = Path(__file__).resolve().parents[1]
 N_TRAIN = 2000
 
