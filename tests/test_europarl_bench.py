@@ -1,7 +1,7 @@
 """Europarl-NER en->de intrinsic benchmark with eflomal (offline): a regression floor on F1.
 
-The floors sit a few points below the values measured with the same settings (README, section
-"Alignment"); they catch regressions in alignment or projection, they are not the results.
+The floors sit a few points below the values measured with the same settings (docs/benchmarks.md, section
+"Europarl-NER aligners"); they catch regressions in alignment or projection, they are not the results.
 """
 from __future__ import annotations
 

@@ -560,7 +560,7 @@ def create_eflomal_aligner(
     """eflomal, both directions, symmetrised; seeded; optional priors from a parallel corpus.
 
     The defaults (``symmetrize="intersection"``, ``prefix_len=5``) are the best offline setting
-    measured on Europarl-NER en->de (see the README's benchmark table); eflomal's own defaults are
+    measured on Europarl-NER en->de (see docs/benchmarks.md); eflomal's own defaults are
     ``symmetrize="grow-diag-final-and"``, ``prefix_len=0``.
 
     ``priors_from`` is a parallel corpus (pair JSONL, MAFAND JSONL or ``src ||| tgt`` text, see
