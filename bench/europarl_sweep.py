@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
 import spacy_xproj  # noqa: F401
-from spacy_xproj.align.eflomal_backend import EflomalAligner, symmetrize_links
+from spacy_xproj.align.eflomal_backend import create_eflomal_aligner, symmetrize_links
 from spacy_xproj.corpus.europarl import read_europarl
 from spacy_xproj.evaluate.metrics import evaluate_pairs
 from spacy_xproj.projection.component import project_pairs
@@ -33,7 +33,7 @@ def directions(lang: str, pairs, seed: int, prefix_len: int = 5) -> Tuple[list, 
     if path.exists():
         d = json.loads(path.read_text())
         return d["fwd"], d["rev"]
-    al = EflomalAligner(seed=seed, prefix_len=prefix_len)
+    al = create_eflomal_aligner(seed=seed, prefix_len=prefix_len)
     fwd, rev = al.align_directions([p.src.words for p in pairs], [p.tgt.words for p in pairs])
     path.write_text(json.dumps({"fwd": fwd, "rev": rev}))
     return fwd, rev

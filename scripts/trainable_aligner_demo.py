@@ -33,7 +33,7 @@ from typing import Any, Dict, List, Sequence, Tuple
 import spacy
 
 import spacy_xproj  # noqa: F401
-from spacy_xproj.align.eflomal_backend import EflomalAligner, read_parallel
+from spacy_xproj.align.eflomal_backend import create_eflomal_aligner, read_parallel
 from spacy_xproj.settings import data_dir
 from spacy_xproj.types import Alignment
 
@@ -95,7 +95,7 @@ def mafand(out: Path, single: int) -> Dict[str, Any]:
 
     # silver reference: train + test aligned as one corpus, no priors (same settings)
     train_pairs = [(t, s) for s, t in read_parallel(train, "en", "swa")]
-    plain = EflomalAligner()
+    plain = create_eflomal_aligner()
     t0 = time.perf_counter()
     joint = plain([s for s, _ in train_pairs] + src, [t for _, t in train_pairs] + tgt)
     ref = joint[len(train_pairs):]
@@ -140,7 +140,7 @@ def europarl(out: Path, single: bool) -> Dict[str, Any]:
             alignments: List[Alignment] = [Alignment([])] * len(pairs)
             secs = 0.0
             for test_idx, train_idx in folds:
-                al = EflomalAligner()
+                al = create_eflomal_aligner()
                 t0 = time.perf_counter()
                 if init != "none":
                     al.initialize([(pairs[i].src.words, pairs[i].tgt.words) for i in train_idx])

@@ -1,8 +1,8 @@
-"""Pairs as spaCy objects: ``doc._.translation``, ``doc._.alignment`` and ``doc._.xproj_probs``.
+"""Pairs as spaCy objects: ``doc._.xproj_translation``, ``doc._.xproj_alignment`` and ``doc._.xproj_probs``.
 
-* ``doc._.translation`` — the other side of the pair as a ``Doc`` of its own language (its own vocab);
-* ``doc._.alignment`` — an :class:`~spacy_xproj.types.Alignment` whose links are
-  ``(index in doc, index in doc._.translation)``;
+* ``doc._.xproj_translation`` — the other side of the pair as a ``Doc`` of its own language (its own vocab);
+* ``doc._.xproj_alignment`` — an :class:`~spacy_xproj.types.Alignment` whose links are
+  ``(index in doc, index in doc._.xproj_translation)``;
 * ``doc._.xproj_probs`` — optional :class:`~spacy_xproj.types.NerProbs` for the doc's words.
 
 Projected spans with their scores go to ``doc.spans[SPAN_KEY]`` (scores in the group's attrs,
@@ -20,16 +20,90 @@ from spacy.vocab import Vocab
 from .types import Alignment, Entity, Pair, Side
 
 SPAN_KEY = "xproj"
+#: ``doc.spans`` key of target-side candidate spans (NER model, candidate tagger), read by the projector.
+CANDIDATES_KEY = "xproj_candidates"
 DocSide = Literal["src", "tgt"]
 
 _VOCABS: Dict[str, Vocab] = {}
 
 
+TRANSLATION = "xproj_translation"
+ALIGNMENT = "xproj_alignment"
+PROBS = "xproj_probs"
+#: The extension that spacy-llm's translation task (``spacy.Translation.v1``) writes by default.
+LLM_TRANSLATION = "translation"
+#: ``doc.user_data`` key naming the language of a string translation (see :func:`translation_from_text`).
+TRANSLATION_LANG_KEY = "xproj_translation_lang"
+_TRANSLATION_KEY = ("._.", TRANSLATION, None, None)  # where a default-valued extension would keep it
+
+
+def _get_translation(doc: Doc) -> Optional[Doc]:
+    value = doc.user_data.get(_TRANSLATION_KEY)
+    if value is None and Doc.has_extension(LLM_TRANSLATION):
+        text = getattr(doc._, LLM_TRANSLATION)
+        if isinstance(text, str):
+            # spacy-llm wrote a plain string: tokenise it with the translation language's tokenizer.
+            value = translation_from_text(doc, text, doc.user_data.get(TRANSLATION_LANG_KEY, "xx"))
+    return value
+
+
+def _set_translation(doc: Doc, value: Optional[Doc]) -> None:
+    if value is not None and not isinstance(value, Doc):
+        raise TypeError(
+            f"doc._.{TRANSLATION} must be a Doc (or None), got {type(value).__name__}; for a string "
+            f"translation use spacy_xproj.doc.translation_from_text(doc, text, lang)"
+        )
+    doc.user_data[_TRANSLATION_KEY] = value
+
+
 def install_extensions() -> None:
-    """Register the Doc extensions; safe to call any number of times."""
-    for name in ("translation", "alignment", "xproj_probs"):
+    """Register the Doc extensions; safe to call any number of times.
+
+    ``doc._.xproj_translation`` also accepts the plain string that spacy-llm's translation task
+    writes to ``doc._.translation``: when no translation Doc is set, that string is tokenised with
+    the tokenizer of the language in ``doc.user_data["xproj_translation_lang"]`` (default ``xx``;
+    the ``xproj_text_translation`` component sets it) and kept as the translation.
+    """
+    if not Doc.has_extension(TRANSLATION):
+        Doc.set_extension(TRANSLATION, getter=_get_translation, setter=_set_translation)
+    for name in (ALIGNMENT, PROBS):
         if not Doc.has_extension(name):
             Doc.set_extension(name, default=None)
+
+
+def translation_from_text(doc: Doc, text: str, lang: str) -> Doc:
+    """Set ``doc._.xproj_translation`` to ``text`` split into words by ``lang``'s tokenizer.
+
+    ``lang`` is a language code (``en``, ``swa``, ``swh_Latn``) or an English language name as
+    spacy-llm's translation task takes it (``"English"``). Words come from the language's spaCy
+    tokenizer (the multi-language one where spaCy has none; per character for scripts without
+    spaces), as for machine translations made by ``xproj_translator``. Any alignment of ``doc`` is
+    cleared: it referred to the old translation. Returns the translation Doc.
+    """
+    from .translate import languages
+
+    code = language_code(lang)
+    words, spaces = languages.split_words(text, code)
+    spacy_lang = "xx" if code == "xx" else languages.spacy_code(code)
+    translation = Doc(vocab_for(spacy_lang), words=words, spaces=spaces)
+    translation.user_data["xproj_lang"] = code
+    doc.user_data[_TRANSLATION_KEY] = translation
+    doc.user_data[TRANSLATION_LANG_KEY] = code
+    setattr(doc._, ALIGNMENT, None)
+    return translation
+
+
+def language_code(lang: str) -> str:
+    """A language code or English language name (``"Swahili"``) -> an accepted language code."""
+    from .translate import languages
+
+    if lang == "xx" or languages._is_known(lang):
+        return lang
+    by_name = {entry.name.lower(): entry for entry in languages.LANGUAGES}
+    entry = by_name.get(lang.strip().lower())
+    if entry is not None:
+        return entry.iso1 or entry.iso3
+    return languages.get_language(lang).iso3  # raises ConfigError with suggestions
 
 
 install_extensions()
@@ -85,26 +159,26 @@ def doc_to_side(doc: Doc, lang: Optional[str] = None) -> Side:
 
 
 def pair_to_doc(pair: Pair, doc_side: DocSide = "tgt") -> Doc:
-    """The ``doc_side`` of a pair as a ``Doc`` with the other side in ``doc._.translation``.
+    """The ``doc_side`` of a pair as a ``Doc`` with the other side in ``doc._.xproj_translation``.
 
     ``doc_side="tgt"`` is translate-test (the target text is the document, English is its
     translation); ``"src"`` is translate-train. The alignment is oriented from the doc.
     """
     this, other = (pair.tgt, pair.src) if doc_side == "tgt" else (pair.src, pair.tgt)
     doc = side_to_doc(this)
-    doc._.translation = side_to_doc(other)
+    doc._.xproj_translation = side_to_doc(other)
     if pair.alignment is not None:
-        doc._.alignment = pair.alignment.inverse() if doc_side == "tgt" else pair.alignment
+        doc._.xproj_alignment = pair.alignment.inverse() if doc_side == "tgt" else pair.alignment
     doc.user_data["xproj_id"] = pair.id
     return doc
 
 
 def doc_to_pair(doc: Doc, doc_side: DocSide = "tgt", pair_id: Optional[str] = None) -> Pair:
     """Inverse of :func:`pair_to_doc`."""
-    if doc._.translation is None:
-        raise ValueError("doc._.translation is not set: this Doc is not one side of a pair")
-    this, other = doc_to_side(doc), doc_to_side(doc._.translation)
-    alignment: Optional[Alignment] = doc._.alignment
+    if doc._.xproj_translation is None:
+        raise ValueError("doc._.xproj_translation is not set: this Doc is not one side of a pair")
+    this, other = doc_to_side(doc), doc_to_side(doc._.xproj_translation)
+    alignment: Optional[Alignment] = doc._.xproj_alignment
     if alignment is not None and doc_side == "tgt":
         alignment = alignment.inverse()
     src, tgt = (other, this) if doc_side == "tgt" else (this, other)

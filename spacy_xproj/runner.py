@@ -31,6 +31,7 @@ from .atomic import OutputLock, refuse_same_file
 from .corpus.jsonl import PairAppender, read_pairs
 from .errors import ConfigError, InputError, RunWarning
 from .textio import check_input_file
+from .progress import progress as progress_bar
 from .types import Pair
 
 BatchFn = Callable[[List[Pair]], List[Pair]]
@@ -323,14 +324,7 @@ def _run(in_path: Path, out_path: Path, record_path: Path, process: BatchFn, ide
             summary.records_in += 1
             yield p
 
-    bar = None
-    if progress:
-        try:
-            from tqdm import tqdm
-
-            bar = tqdm(desc=command, unit="pair", initial=summary.skipped, file=sys.stderr, leave=False)
-        except ImportError:  # tqdm is a dependency; keep working without it anyway
-            bar = None
+    bar = progress_bar(command, unit="pair", initial=summary.skipped, enabled=progress)
     # The output is opened only when the first batch is done, so a run that fails at its start
     # (a model that does not load, a bad first record) leaves no output file behind.
     shown: set = set()

@@ -17,7 +17,6 @@ torch = require_module("torch")
 
 from spacy.util import registry  # noqa: E402
 
-from spacy_xproj.align.alignment_ops import Aligner  # noqa: E402
 from spacy_xproj.align.awesome import make_awesome, softmax_links  # noqa: E402
 from spacy_xproj.align.simalign_backend import make_simalign  # noqa: E402
 from spacy_xproj.errors import ConfigError  # noqa: E402
@@ -108,7 +107,7 @@ def test_registered_and_resolvable_from_config(tiny_bert):
     }
     resolved = registry.resolve(cfg)
     sim, awe = resolved["sim"], resolved["awe"]
-    assert isinstance(sim, Aligner) and isinstance(awe, Aligner)
+    assert callable(sim) and callable(awe)
     assert sim.name == f"simalign:{tiny_bert}:itermax:layer2"
     assert awe.name == f"awesome:{tiny_bert}:softmax0.001:layer1"
     # defaults are the paper's settings

@@ -44,20 +44,20 @@ def _nlp(**cfg):
 
 
 def test_pipe_aligns_whole_batch_like_the_backend(pairs):
-    from spacy_xproj.align.eflomal_backend import EflomalAligner
+    from spacy_xproj.align.eflomal_backend import create_eflomal_aligner
 
     nlp = _nlp()
     docs = [pair_to_doc(p, "tgt") for p in pairs[:60]]
     out = list(nlp.pipe(docs, batch_size=60))
-    expected = EflomalAligner()([p.tgt.words for p in pairs[:60]], [p.src.words for p in pairs[:60]])
-    assert [d._.alignment for d in out] == expected
+    expected = create_eflomal_aligner()([p.tgt.words for p in pairs[:60]], [p.src.words for p in pairs[:60]])
+    assert [d._.xproj_alignment for d in out] == expected
     for d in out:
-        d._.alignment.validate(len(d), len(d._.translation))
+        d._.xproj_alignment.validate(len(d), len(d._.xproj_translation))
 
 
 def test_missing_translation_is_a_clear_error():
     nlp = _nlp()
-    with pytest.raises(ValueError, match="no doc._.translation"):
+    with pytest.raises(ValueError, match="no doc._.xproj_translation"):
         nlp("Ein Satz ohne Übersetzung")
 
 
@@ -68,18 +68,18 @@ def test_initialize_from_examples_save_load_same_output(tmp_path: Path, pairs):
     aligner = nlp.get_pipe("xproj_aligner").aligner
     assert aligner.is_initialized and aligner.priors.n_pairs == len(pairs)
     new = Pair("new", Side("en", pairs[3].src.words), Side("de", pairs[3].tgt.words))
-    before = nlp(pair_to_doc(new, "src"))._.alignment
+    before = nlp(pair_to_doc(new, "src"))._.xproj_alignment
     assert len(before) > 0.5 * len(new.src.words)
     nlp.to_disk(tmp_path / "pipeline")
     assert (tmp_path / "pipeline" / "xproj_aligner" / "aligner.bin").stat().st_size > 1000
     loaded = spacy.load(tmp_path / "pipeline")
     assert loaded.get_pipe("xproj_aligner").aligner.is_initialized
-    after = loaded(pair_to_doc(new, "src"))._.alignment
+    after = loaded(pair_to_doc(new, "src"))._.xproj_alignment
     assert after == before
     # bytes round trip too
     again = _nlp(seed=5)
     again.get_pipe("xproj_aligner").from_bytes(nlp.get_pipe("xproj_aligner").to_bytes())
-    assert again(pair_to_doc(new, "src"))._.alignment == before
+    assert again(pair_to_doc(new, "src"))._.xproj_alignment == before
 
 
 def test_initialize_from_corpus_config(tmp_path: Path, pairs):
@@ -113,8 +113,8 @@ def test_scorer_against_gold_links():
 
     nlp = spacy.blank("en")
     pred, gold = nlp("a b"), nlp("a b")
-    pred._.alignment = Alignment([(0, 0), (1, 0)])
-    gold._.alignment = Alignment([(0, 0), (1, 1)])
+    pred._.xproj_alignment = Alignment([(0, 0), (1, 0)])
+    gold._.xproj_alignment = Alignment([(0, 0), (1, 1)])
     scores = score_alignments([Example(pred, gold)])
     assert scores["align_p"] == 0.5 and scores["align_r"] == 0.5 and scores["align_aer"] == 0.5
     assert score_alignments([Example(nlp("a"), nlp("a"))])["align_f"] is None

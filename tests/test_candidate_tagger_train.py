@@ -24,6 +24,8 @@ from spacy_xproj.candidate_tagger.extractor import make_tagger_candidates
 from spacy_xproj.projection.matching import ProjectionInput
 from spacy_xproj.types import Alignment
 
+pytestmark = pytest.mark.slow  # runs spacy train and spacy package
+
 REPO = Path(__file__).resolve().parents[1]
 KEY = "xproj_candidates"
 ROW = re.compile(r"^\s*(\d+)\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*$")

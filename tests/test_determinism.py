@@ -20,6 +20,8 @@ import pytest
 
 from conftest import require_module
 
+pytestmark = pytest.mark.slow  # runs the whole offline chain twice in subprocesses
+
 REPO = Path(__file__).resolve().parents[1]
 EFLOMAL_CFG = '[aligner]\n@xproj_aligners = "spacy-xproj.Eflomal.v1"\nrel_iterations = 0.3\nseed = 11\n'
 

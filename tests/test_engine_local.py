@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import List
 
 import pytest
+from conftest import require_module
 from typer.testing import CliRunner
 
 from spacy_xproj.cli.app import app
@@ -72,7 +73,7 @@ def test_every_long_command_has_the_engine_options() -> None:
 @pytest.mark.slow
 def test_neural_aligners_ship_to_workers_unloaded(tmp_path: Path) -> None:
     """What the Ray engine does with a batch function: pickle it (model not loaded), unpickle, run."""
-    pytest.importorskip("transformers")
+    require_module("transformers")
     import cloudpickle
     from spacy.util import registry
 

@@ -17,6 +17,7 @@ from typing import List
 
 import cloudpickle
 import pytest
+from conftest import require_module
 import ray
 from typer.testing import CliRunner
 
@@ -95,7 +96,7 @@ def test_projection_ray_equals_local_bytes_and_counts(ray_session, aligned: Path
 @pytest.mark.slow
 def test_eflomal_cli_ray_equals_local(ray_session, europarl_pairs: List[Pair], tmp_path: Path) -> None:
     """xproj align: priors learned once on the driver from the whole input, shipped to 2 actors."""
-    pytest.importorskip("eflomal")
+    require_module("eflomal")
     src = tmp_path / "raw.jsonl"
     write_pairs(src, europarl_pairs)
     common = ["--batch-size", "40", "--seed", "7", "--no-progress"]
@@ -113,7 +114,7 @@ def test_eflomal_cli_ray_equals_local(ray_session, europarl_pairs: List[Pair], t
 @pytest.mark.slow
 def test_label_cli_ray_equals_local(ray_session, europarl_pairs: List[Pair], tmp_path: Path, tmp_path_factory) -> None:
     """A tiny random XLM-R token classifier, loaded lazily once per actor."""
-    pytest.importorskip("transformers")
+    require_module("transformers")
     from tiny_xlmr import build_taggers
 
     tagger = str(build_taggers(tmp_path_factory.getbasetemp() / "tiny_models")["xlmr"])
@@ -131,7 +132,7 @@ def test_label_cli_ray_equals_local(ray_session, europarl_pairs: List[Pair], tmp
 @pytest.mark.slow
 def test_translate_cli_ray_equals_local_with_caches(ray_session, europarl_pairs: List[Pair], tmp_path: Path, tmp_path_factory) -> None:
     """A tiny random Marian model (greedy decoding) and a SQLite cache that each actor reopens."""
-    pytest.importorskip("transformers")
+    require_module("transformers")
     from tiny_seq2seq import build_marian, train_spm
 
     folder = tmp_path_factory.getbasetemp() / "tiny_models"

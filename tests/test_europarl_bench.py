@@ -1,7 +1,7 @@
 """Europarl-NER en->de intrinsic benchmark with eflomal (offline): a regression floor on F1.
 
-The floors sit a few points below the values measured with the same settings (README, section
-"Alignment"); they catch regressions in alignment or projection, they are not the results.
+The floors sit a few points below the values measured with the same settings (docs/benchmarks.md, section
+"Europarl-NER aligners"); they catch regressions in alignment or projection, they are not the results.
 """
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ require_module("eflomal")
 from spacy_xproj.cli.europarl import AlignerSetting, format_rows, run_benchmark  # noqa: E402
 from spacy_xproj.corpus.europarl import read_europarl  # noqa: E402
 from spacy_xproj.errors import ConfigError  # noqa: E402
+
+pytestmark = pytest.mark.slow  # aligns and projects all 799 Europarl-NER pairs
 
 BEST = "eflomal/prefix_len=5/symmetrize=intersection"
 

@@ -135,9 +135,9 @@ def summary(docs: List[Doc]) -> list:
     """Everything the chain produced, comparable across pipelines."""
     out = []
     for d in docs:
-        tr = d._.translation
+        tr = d._.xproj_translation
         out.append((
-            tr.text, [(e.start, e.end, e.label_) for e in tr.ents], sorted(d._.alignment.links),
+            tr.text, [(e.start, e.end, e.label_) for e in tr.ents], sorted(d._.xproj_alignment.links),
             [(e.start, e.end, e.label_) for e in d.ents],
             [(s.start, s.end, s.label_) for s in d.spans[SPAN_KEY]],
             [round(x, 6) for x in d.spans[SPAN_KEY].attrs["scores"]],
@@ -148,7 +148,7 @@ def summary(docs: List[Doc]) -> list:
 def _aligned(doc: Doc) -> Dict[int, Set[int]]:
     """translation word -> the doc words aligned to it."""
     back: Dict[int, Set[int]] = {}
-    for i, j in doc._.alignment.links:
+    for i, j in doc._.xproj_alignment.links:
         back.setdefault(j, set()).add(i)
     return back
 
@@ -158,7 +158,7 @@ def check_invariants(docs: List[Doc], sents: List[List[str]], projector: str = "
         # the original text is untouched
         assert [t.text for t in doc] == words
         # translation
-        tr = doc._.translation
+        tr = doc._.xproj_translation
         assert isinstance(tr, Doc) and tr.lang_ == "en"  # may be empty: the tiny model can say nothing
         # labeller output on the translation
         assert {e.label_ for e in tr.ents} <= LABELS
@@ -167,7 +167,7 @@ def check_invariants(docs: List[Doc], sents: List[List[str]], projector: str = "
             assert p is not None and p.probs.shape[0] == len(tr)
             assert np.allclose(p.probs.sum(axis=1), 1.0, atol=1e-4)
         # alignment within bounds, oriented doc -> translation
-        al = doc._.alignment
+        al = doc._.xproj_alignment
         assert al is not None
         al.validate(len(doc), len(tr))
         assert all(0 <= i < len(doc) and 0 <= j < len(tr) for i, j in al.links)
@@ -207,8 +207,8 @@ def test_chain_heuristic(models, hausa, aligner):
     docs = run(nlp, hausa)
     check_invariants(docs, hausa)
     # not vacuous: translations, source entities found by the random labeller, projections
-    assert sum(len(d._.translation) > 0 for d in docs) >= len(docs) // 2
-    assert sum(len(d._.translation.ents) for d in docs) > 0
+    assert sum(len(d._.xproj_translation) > 0 for d in docs) >= len(docs) // 2
+    assert sum(len(d._.xproj_translation.ents) for d in docs) > 0
     assert sum(len(d.ents) for d in docs) > 0
     # one doc through nlp(...) gives what the batch gave for it
     single = nlp(Doc(nlp.vocab, words=hausa[0]))
@@ -235,10 +235,10 @@ def test_forced_source_entity_projects_onto_the_aligned_words(models, hausa, rul
     check_invariants(docs, hausa, probs=False)
     checked = 0
     for doc in docs:
-        if len(doc._.translation) == 0:  # nothing to label, nothing projected
-            assert doc._.translation.ents == () and doc.ents == () and not doc._.alignment.links
+        if len(doc._.xproj_translation) == 0:  # nothing to label, nothing projected
+            assert doc._.xproj_translation.ents == () and doc.ents == () and not doc._.xproj_alignment.links
             continue
-        assert [(e.start, e.end, e.label_) for e in doc._.translation.ents] == [(0, 1, "PER")]
+        assert [(e.start, e.end, e.label_) for e in doc._.xproj_translation.ents] == [(0, 1, "PER")]
         marked = sorted(_aligned(doc).get(0, set()))
         expected: List[Tuple[int, int]] = []
         for i in marked:

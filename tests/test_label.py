@@ -132,9 +132,9 @@ def test_component_on_translation_and_doc(tagger, tmp_path):
     nlp = spacy.blank("xx")
     nlp.add_pipe("xproj_labeller", config={"labeller": {"model": tagger}, "target": "translation"})
     doc = nlp.make_doc("Shugaba ya ziyarci Abuja")
-    doc._.translation = spacy.blank("en").make_doc("Muhammadu Buhari visited Abuja on Monday .")
+    doc._.xproj_translation = spacy.blank("en").make_doc("Muhammadu Buhari visited Abuja on Monday .")
     doc = nlp(doc)
-    tr = doc._.translation
+    tr = doc._.xproj_translation
     expected = HFTokenClassifier(tagger)([SENTS[0]])[0]
     assert [(e.start, e.end, e.label_) for e in tr.ents] == [(e.start, e.end, e.label) for e in expected.ents]
     assert [(s.start, s.end) for s in tr.spans["xproj_candidates"]] == expected.spans

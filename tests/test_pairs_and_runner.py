@@ -36,8 +36,8 @@ def test_pair_json_round_trip_and_doc_round_trip() -> None:
     assert doc_to_pair(pair_to_doc(hau, "tgt"), "tgt").tgt.lang == "hau"
     doc = pair_to_doc(pair, "tgt")
     # oriented from the doc (German) to its translation (English)
-    assert doc._.alignment.forward()[1] == {1}
-    assert [e.text for e in doc._.translation.ents] == ["John", "Mary"]
+    assert doc._.xproj_alignment.forward()[1] == {1}
+    assert [e.text for e in doc._.xproj_translation.ents] == ["John", "Mary"]
 
 
 def test_alignment_scores_and_inverse() -> None:

@@ -93,14 +93,14 @@ def test_component_translate_test_direction(projector) -> None:
         assert ents(doc) == [(0, 2, "PER"), (4, 6, "LOC")]
         assert [(s.start, s.end, s.label_) for s in doc.spans["xproj"]] == ents(doc)
         assert doc.spans["xproj"].attrs["scores"] == [1.0, 1.0]
-        assert doc._.translation.ents[0].text == "Angela Merkel"  # the source is untouched
+        assert doc._.xproj_translation.ents[0].text == "Angela Merkel"  # the source is untouched
 
 
 def test_component_translate_train_direction() -> None:
     nlp = spacy.blank("en")
     nlp.add_pipe("xproj_projector", config={"source": "doc", "projector": CANDIDATE_PROJECTOR})
     for doc in nlp.pipe(docs_for("doc")):
-        target = doc._.translation
+        target = doc._.xproj_translation
         assert ents(target) == [(0, 2, "PER"), (4, 6, "LOC")]
         assert target.spans["xproj"].attrs["scores"] == [1.0, 1.0]
         assert ents(doc) == [(0, 2, "PER"), (3, 5, "LOC")]
@@ -133,11 +133,11 @@ def test_component_round_trips_through_disk(tmp_path: Path) -> None:
 def test_component_errors_name_the_problem() -> None:
     nlp = spacy.blank("de")
     nlp.add_pipe("xproj_projector")
-    with pytest.raises(InputError, match="doc._.translation is not set"):
+    with pytest.raises(InputError, match="doc._.xproj_translation is not set"):
         nlp("ein Satz")
     doc = pair_to_doc(make_pair(), "tgt")
-    doc._.alignment = None
-    with pytest.raises(InputError, match="'p0'.*doc._.alignment is not set"):
+    doc._.xproj_alignment = None
+    with pytest.raises(InputError, match="'p0'.*doc._.xproj_alignment is not set"):
         nlp(doc)
     with pytest.raises(ConfigError, match="source must be"):
         spacy.blank("de").add_pipe("xproj_projector", config={"source": "other"})

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 import pytest
+from conftest import require_module
 
 from resume_util import REPO, cli_env
 from spacy_xproj.atomic import OutputLock, atomic_write_text
@@ -84,7 +85,7 @@ def mafand_pairs(tmp_path_factory, mafand_dir: Path) -> Path:
 
 @pytest.mark.slow
 def test_align_killed_while_a_batch_is_written_resumes_byte_identically(tmp_path: Path, mafand_pairs: Path) -> None:
-    pytest.importorskip("eflomal")
+    require_module("eflomal")
     cfg = tmp_path / "eflomal.cfg"
     cfg.write_text(EFLOMAL_CFG, encoding="utf8")
     env = _xproj_env(tmp_path / "cache")
@@ -180,7 +181,7 @@ def _gone(pid: int) -> bool:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
 def test_killed_align_leaves_no_child_and_no_temp_folder(tmp_path: Path, mafand_pairs: Path, sig: int, monkeypatch) -> None:
-    pytest.importorskip("eflomal")
+    require_module("eflomal")
     cfg = tmp_path / "slow.cfg"
     cfg.write_text(SLOW_CFG, encoding="utf8")
     cache = tmp_path / "cache"
@@ -417,7 +418,7 @@ def test_outputs_that_are_inputs_are_refused(tmp_path: Path, capsys) -> None:
 
 @pytest.fixture(scope="module")
 def nllb(tmp_path_factory) -> Path:
-    pytest.importorskip("transformers")
+    require_module("transformers")
     from tiny_seq2seq import build_all
 
     return build_all(tmp_path_factory.getbasetemp() / "tiny_models_rel")["nllb"]
@@ -462,7 +463,7 @@ def test_translate_max_length_above_the_models_positions_is_refused(tmp_path: Pa
 
 
 def test_align_never_leaves_a_long_sentence_silently_unaligned(tmp_path: Path, capsys, mafand_pairs: Path) -> None:
-    pytest.importorskip("eflomal")
+    require_module("eflomal")
     pairs = list(read_pairs(mafand_pairs))
     src_words: List[str] = []
     tgt_words: List[str] = []
@@ -587,14 +588,14 @@ def test_restart_on_change_resumes_the_same_work_and_restarts_changed_work(tmp_p
 
 
 def test_eflomal_binary_lives_in_the_user_cache_and_a_lost_seed_is_an_error(tmp_path: Path, monkeypatch) -> None:
-    pytest.importorskip("eflomal")
+    require_module("eflomal")
     from spacy_xproj.align import eflomal_backend as eb
 
     monkeypatch.setenv("XPROJ_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr(eb, "_PATCHED", {})
     binary = Path(eb._seeded_binary())
     assert binary.parent.parent.parent == tmp_path / "cache" and os.access(binary, os.X_OK)
-    aligner = eb.EflomalAligner(n_iterations=[2, 2, 2])
+    aligner = eb.create_eflomal_aligner(n_iterations=[2, 2, 2])
     src, tgt = [["a", "b"], ["b", "c"]], [["A", "B"], ["B", "C"]]
     assert len(aligner(src, tgt)) == 2
     monkeypatch.setattr(eb, "_write_seed_file", lambda folder, seed: None)  # the seed file cannot be opened

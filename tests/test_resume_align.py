@@ -20,6 +20,8 @@ from spacy_xproj.corpus.mafand import read_mafand
 
 require_module("eflomal")
 
+pytestmark = pytest.mark.slow  # aligns 2,000 pairs three times in subprocesses (full, killed, resumed)
+
 N_PAIRS = 2000
 CONFIG = """
 [aligner]

@@ -20,6 +20,8 @@ from spacy_xproj.corpus.jsonl import read_pairs, write_pairs
 from spacy_xproj.types import Pair
 
 require_module("eflomal")
+
+pytestmark = pytest.mark.slow  # projects 2,400 pairs several times in subprocesses
 COPIES = 3
 
 

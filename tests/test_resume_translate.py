@@ -19,6 +19,8 @@ from spacy_xproj.translate import languages
 from spacy_xproj.types import Side
 from tiny_seq2seq import build_all
 
+pytestmark = pytest.mark.slow  # translates 2,000 sentences several times in subprocesses
+
 N_PAIRS = 2000
 
 

@@ -28,6 +28,8 @@ import spacy_xproj  # noqa: E402,F401
 from spacy_xproj.align.eflomal_backend import read_parallel  # noqa: E402
 from spacy_xproj.doc import vocab_for  # noqa: E402
 
+pytestmark = pytest.mark.slow  # runs spacy train on 2,000 MAFAND-MT pairs and spacy package
+
 REPO = Path(__file__).resolve().parents[1]
 N_TRAIN = 2000
 
@@ -66,7 +68,7 @@ def _new_pairs(mafand_dir: Path, n: int) -> List[Tuple[List[str], List[str]]]:
 
 def _doc(nlp, src: List[str], tgt: List[str]) -> Doc:
     doc = Doc(nlp.vocab, words=src)
-    doc._.translation = Doc(vocab_for("swa"), words=tgt)
+    doc._.xproj_translation = Doc(vocab_for("swa"), words=tgt)
     return doc
 
 
@@ -88,17 +90,17 @@ def test_trained_pipeline_has_the_learned_statistics(trained):
 def test_new_pair_aligned_identically_after_save_and_load(trained, mafand_dir, tmp_path):
     nlp = spacy.load(trained)
     pairs = _new_pairs(mafand_dir, 5)
-    single = nlp(_doc(nlp, *pairs[0]))._.alignment
+    single = nlp(_doc(nlp, *pairs[0]))._.xproj_alignment
     assert len(single) >= len(pairs[0][0]) // 3  # a lone pair still gets links (from the statistics)
-    batch = [d._.alignment for d in nlp.pipe([_doc(nlp, s, t) for s, t in pairs])]
+    batch = [d._.xproj_alignment for d in nlp.pipe([_doc(nlp, s, t) for s, t in pairs])]
     nlp.to_disk(tmp_path / "copy")
     loaded = spacy.load(tmp_path / "copy")
-    assert loaded(_doc(loaded, *pairs[0]))._.alignment == single
-    assert [d._.alignment for d in loaded.pipe([_doc(loaded, s, t) for s, t in pairs])] == batch
+    assert loaded(_doc(loaded, *pairs[0]))._.xproj_alignment == single
+    assert [d._.xproj_alignment for d in loaded.pipe([_doc(loaded, s, t) for s, t in pairs])] == batch
     # the statistics are what makes the difference: the same aligner without them differs
     blank = spacy.blank("xx")
     blank.add_pipe("xproj_aligner", config={"aligner": dict(nlp.config.interpolate()["components"]["xproj_aligner"]["aligner"])})
-    plain = [d._.alignment for d in blank.pipe([_doc(blank, s, t) for s, t in pairs])]
+    plain = [d._.xproj_alignment for d in blank.pipe([_doc(blank, s, t) for s, t in pairs])]
     assert plain != batch
 
 
@@ -126,7 +128,7 @@ def test_package_with_aligner_and_candidate_tagger(trained, mafand_dir, conll_di
 
     def outputs(pipeline):
         docs = list(pipeline.pipe([_doc(pipeline, s, t) for s, t in pairs]))
-        return [(d._.alignment, [(s.start, s.end) for s in d.spans["xproj_candidates"]]) for d in docs]
+        return [(d._.xproj_alignment, [(s.start, s.end) for s in d.spans["xproj_candidates"]]) for d in docs]
 
     before = outputs(spacy.load(model))
     assert all(al is not None and len(al) > 0 for al, _ in before)
@@ -159,6 +161,6 @@ def test_parallel_examples_reader_bad_side(tmp_path):
     path.write_text("a b ||| c d\n", encoding="utf8")
     nlp = spacy.blank("xx")
     (eg,) = list(create_parallel_examples(str(path), doc_side="tgt")(nlp))
-    assert [t.text for t in eg.predicted] == ["c", "d"] and eg.predicted._.translation.text == "a b "
+    assert [t.text for t in eg.predicted] == ["c", "d"] and eg.predicted._.xproj_translation.text == "a b "
     with pytest.raises(ConfigError, match="doc_side"):
         list(create_parallel_examples(str(path), doc_side="both")(nlp))

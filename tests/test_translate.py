@@ -18,7 +18,7 @@ from spacy_xproj.errors import ConfigError, InputError
 from spacy_xproj.runner import RunSummary
 from spacy_xproj.translate.cache import TranslationCache
 from spacy_xproj.translate.component import translate_pairs
-from spacy_xproj.translate.hf import HFTranslator
+from spacy_xproj.translate.hf import make_hf_translator
 from spacy_xproj.types import Entity, Pair, Side
 
 from tiny_seq2seq import build_all
@@ -42,7 +42,7 @@ def tiny(tmp_path_factory):
 
 def _tr(tiny, kind="nllb", **kw):
     kw.setdefault("max_length", 10)
-    return HFTranslator(str(tiny[kind]), kw.pop("src", "en"), kw.pop("tgt", "hau"), **kw)
+    return make_hf_translator(str(tiny[kind]), kw.pop("src", "en"), kw.pop("tgt", "hau"), **kw)
 
 
 @pytest.mark.parametrize("kind,expected", [("nllb", "nllb"), ("m2m100", "m2m100"), ("marian", "marian"), ("marian_multi", "marian")])
@@ -92,11 +92,11 @@ def test_cache_hits_and_persistence(tiny, tmp_path):
     t1 = _tr(tiny, "nllb", cache=str(db))
     first = t1(EN[:4] + [EN[0]])
     assert t1.misses == 4 and t1.hits == 1  # the repeated sentence is translated once
-    t2 = HFTranslator(str(tiny["nllb"]), "en", "hau", max_length=10, cache=TranslationCache(db))
+    t2 = make_hf_translator(str(tiny["nllb"]), "en", "hau", max_length=10, cache=TranslationCache(db))
     assert t2(EN[:4]) == first[:4]
     assert t2.hits == 4 and t2.misses == 0
     # Different generation settings or direction are different keys.
-    t3 = HFTranslator(str(tiny["nllb"]), "en", "hau", max_length=9, cache=TranslationCache(db))
+    t3 = make_hf_translator(str(tiny["nllb"]), "en", "hau", max_length=9, cache=TranslationCache(db))
     t3(EN[:1])
     assert t3.misses == 1
     with sqlite3.connect(db) as con:
@@ -108,11 +108,11 @@ def test_cache_hits_and_persistence(tiny, tmp_path):
 
 def test_translator_validates_config_before_work(tiny):
     with pytest.raises(ConfigError, match="did you mean"):
-        HFTranslator(str(tiny["nllb"]), "en", "hua")
+        make_hf_translator(str(tiny["nllb"]), "en", "hua")
     with pytest.raises(ConfigError, match="batch_size"):
-        HFTranslator(str(tiny["nllb"]), "en", "hau", batch_size=0)
+        make_hf_translator(str(tiny["nllb"]), "en", "hau", batch_size=0)
     with pytest.raises(ConfigError, match="cannot load"):
-        HFTranslator(str(Path(tiny["nllb"]).parent / "missing"), "en", "hau")(["x"])
+        make_hf_translator(str(Path(tiny["nllb"]).parent / "missing"), "en", "hau")(["x"])
     with pytest.raises(ConfigError, match="M2M-100 does not cover"):
         _tr(tiny, "m2m100", tgt="fon")(["x"])
 
@@ -126,22 +126,22 @@ def test_registered_translator_and_component(tiny, tmp_path):
     docs = list(nlp.pipe(EN[:3], batch_size=2))
     direct = _tr(tiny, "nllb")
     for doc in docs:
-        tr = doc._.translation
+        tr = doc._.xproj_translation
         assert tr is not None and tr.user_data["xproj_lang"] == "hau"
         expected = direct([spacy_xproj.translate.languages.detokenize([t.text for t in doc], "en")])[0]
         assert [t.text for t in tr] == spacy_xproj.translate.languages.split_words(expected, "hau")[0]
-        assert doc._.alignment is None
+        assert doc._.xproj_alignment is None
     nlp.to_disk(tmp_path / "pipe")
     nlp2 = spacy.load(tmp_path / "pipe")
-    assert nlp2(EN[0])._.translation.text == docs[0]._.translation.text
+    assert nlp2(EN[0])._.xproj_translation.text == docs[0]._.xproj_translation.text
 
 
 def test_component_keeps_existing_translation_without_overwrite(tiny):
     nlp = spacy.blank("en")
     nlp.add_pipe("xproj_translator", config={"translator": {"model": str(tiny["nllb"]), "max_length": 10}, "overwrite": False})
     doc = nlp.make_doc("Hello there")
-    doc._.translation = spacy.blank("xx")("kept")
-    assert nlp(doc)._.translation.text == "kept"
+    doc._.xproj_translation = spacy.blank("xx")("kept")
+    assert nlp(doc)._.xproj_translation.text == "kept"
 
 
 def _pairs(n=10):

@@ -1,5 +1,4 @@
-"""Pure helpers for word alignments: the aligner interface, symmetrisation, and the
-conversion between word and subword (token) alignments.
+"""Pure helpers for word alignments: symmetrisation and the conversion between word and subword (token) alignments.
 
 Conventions (see :mod:`spacy_xproj.types`): links are ``(src_index, tgt_index)``; every
 alignment passed to or returned from these functions uses that orientation, including the
@@ -15,11 +14,9 @@ from typing import (
     Iterable,
     List,
     Optional,
-    Protocol,
     Sequence,
     Set,
     Tuple,
-    runtime_checkable,
 )
 
 import numpy as np
@@ -27,7 +24,6 @@ import numpy as np
 from ..types import Alignment, Link
 
 __all__ = [
-    "Aligner",
     "SYMMETRIZATION_METHODS",
     "intersection",
     "union",
@@ -36,31 +32,10 @@ __all__ = [
     "grow_diag_final_and",
     "symmetrize",
     "subwords_per_word",
-    "subword_to_word",
     "subword_to_word_links",
-    "word_to_subword_links",
     "matrix_to_alignment",
     "window_spans",
 ]
-
-
-@runtime_checkable
-class Aligner(Protocol):
-    """The interface of every aligner backend (registered in ``@xproj_aligners``).
-
-    ``name`` identifies the backend and its settings (recorded in the pair's ``meta``), e.g.
-    ``"simalign:bert-base-multilingual-cased:itermax:layer8"``. Calling the aligner with a batch of
-    source word lists and a parallel batch of target word lists returns one :class:`Alignment` per
-    pair, with links ``(src_index, tgt_index)`` into the word lists.
-
-    Trainable or stateful backends may also implement ``initialize(pairs)``, ``to_bytes()`` and
-    ``from_bytes(data)``; the component checks for them with ``hasattr``.
-    """
-
-    name: str
-
-    def __call__(self, src: List[List[str]], tgt: List[List[str]]) -> List[Alignment]:
-        ...
 
 
 # ---------------------------------------------------------------------------------------------
@@ -254,11 +229,6 @@ def subwords_per_word(word_ids: Sequence[Optional[int]], n_words: int) -> List[L
     return out
 
 
-def subword_to_word(word_ids: Sequence[Optional[int]]) -> List[Optional[int]]:
-    """Subword position -> word index (``None`` for special tokens); a copy of ``word_ids``."""
-    return [None if w is None else int(w) for w in word_ids]
-
-
 def subword_to_word_links(
     links: Iterable[Tuple[int, int]],
     src_word_ids: Sequence[Optional[int]],
@@ -283,20 +253,6 @@ def subword_to_word_links(
         if s is not None:
             out_scores.append(float(s))
     return Alignment(out_links, out_scores if score_iter is not None else None)
-
-
-def word_to_subword_links(
-    alignment: Alignment,
-    src_subwords: Sequence[Sequence[int]],
-    tgt_subwords: Sequence[Sequence[int]],
-) -> List[Link]:
-    """Word links -> every pair of their subwords (maps from :func:`subwords_per_word`)."""
-    out: List[Link] = []
-    for i, j in alignment.links:
-        for a in src_subwords[i]:
-            for b in tgt_subwords[j]:
-                out.append((a, b))
-    return sorted(set(out))
 
 
 def matrix_to_alignment(

@@ -42,16 +42,17 @@ def softmax_links(
 
 
 class AwesomeAligner:
-    """AWESoME-style softmax aligner. Satisfies :class:`~.alignment_ops.Aligner`."""
+    """AWESoME-style softmax aligner."""
 
     def __init__(
         self,
-        model: str = "bert-base-multilingual-cased",
-        layer: int = 8,
-        threshold: float = 0.001,
-        device: str = "cpu",
-        batch_size: int = 32,
-        max_length: Optional[int] = None,
+        *,
+        model: str,
+        layer: int,
+        threshold: float,
+        device: str,
+        batch_size: int,
+        max_length: Optional[int],
     ) -> None:
         from .encoder import SubwordEncoder
 

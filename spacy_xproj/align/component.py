@@ -1,13 +1,13 @@
-"""The ``xproj_aligner`` component: word alignment between a doc and ``doc._.translation``.
+"""The ``xproj_aligner`` component: word alignment between a doc and ``doc._.xproj_translation``.
 
 The component is a thin shell around an aligner backend (a registered function in
-``@xproj_aligners``; eflomal by default). It fills ``doc._.alignment`` with links
+``@xproj_aligners``; eflomal by default). It fills ``doc._.xproj_alignment`` with links
 ``(doc index, translation index)``. ``pipe`` aligns each batch *together*, which matters for
 corpus-level aligners such as eflomal.
 
 Trainable state (issue 9). A backend with ``initialize(pairs)`` / ``to_bytes()`` /
 ``from_bytes()`` (eflomal) learns statistics in ``nlp.initialize()``: from the training examples
-(each ``Example.reference`` doc with its ``._.translation``) or from a parallel corpus named in the
+(each ``Example.reference`` doc with its ``._.xproj_translation``) or from a parallel corpus named in the
 config::
 
     [initialize.components.xproj_aligner.corpus]
@@ -42,15 +42,15 @@ STATE_FILE = "aligner.bin"
 
 
 def score_alignments(examples: Iterable[Example], **kwargs: Any) -> Dict[str, Optional[float]]:
-    """Link precision / recall / F1 and alignment error rate against gold ``reference._.alignment``.
+    """Link precision / recall / F1 and alignment error rate against gold ``reference._.xproj_alignment``.
 
     With one set of gold links (no sure/possible distinction) AER = 1 - F1. Examples whose
     reference has no alignment are skipped; with none left the scores are ``None``.
     """
     tp = n_pred = n_gold = 0
     for eg in examples:
-        gold = eg.reference._.alignment
-        pred = eg.predicted._.alignment
+        gold = eg.reference._.xproj_alignment
+        pred = eg.predicted._.xproj_alignment
         if gold is None:
             continue
         g = set(gold.links)
@@ -84,8 +84,8 @@ def read_parallel_examples(
 
     Each example's predicted and reference docs are the ``doc_side`` sentence (``"src"``: the first
     language; ``"tgt"``: the second) in ``nlp``'s vocab, with the other sentence in
-    ``._.translation``. A pair JSONL record that carries an alignment gives the reference its gold
-    ``._.alignment`` (oriented doc -> translation), which the aligner's scorer compares against.
+    ``._.xproj_translation``. A pair JSONL record that carries an alignment gives the reference its gold
+    ``._.xproj_alignment`` (oriented doc -> translation), which the aligner's scorer compares against.
     """
     from ..corpus.jsonl import read_pairs
     from ..doc import install_extensions, vocab_for
@@ -118,9 +118,9 @@ def read_parallel_examples(
         docs = []
         for _ in range(2):  # predicted and reference
             doc = Doc(nlp.vocab, words=words)
-            doc._.translation = Doc(vocab_for(other_lang), words=other)
+            doc._.xproj_translation = Doc(vocab_for(other_lang), words=other)
             docs.append(doc)
-        docs[1]._.alignment = gold
+        docs[1]._.xproj_alignment = gold
         yield Example(docs[0], docs[1])
         n += 1
 
@@ -133,7 +133,7 @@ def create_parallel_examples(
     doc_side: str = "src",
     limit: int = 0,
 ) -> Callable[[Language], Iterator[Example]]:
-    """Examples with ``._.translation`` (and gold ``._.alignment`` where a pair record has one)
+    """Examples with ``._.xproj_translation`` (and gold ``._.xproj_alignment`` where a pair record has one)
     from a parallel corpus, for ``spacy train`` with the ``xproj_aligner`` (configs/aligner.cfg).
     Streaming: nothing is read before the examples are asked for."""
 
@@ -144,7 +144,7 @@ def create_parallel_examples(
 
 
 class XprojAligner:
-    """Fill ``doc._.alignment`` for a doc and its translation (see module docs)."""
+    """Fill ``doc._.xproj_alignment`` for a doc and its translation (see module docs)."""
 
     def __init__(
         self,
@@ -181,19 +181,19 @@ class XprojAligner:
 
     def _align(self, docs: Sequence[Doc]) -> None:
         for k, doc in enumerate(docs):
-            if doc._.translation is None:
+            if doc._.xproj_translation is None:
                 raise ValueError(
-                    f"{self.name}: doc {k} of the batch ({doc.text[:40]!r}) has no doc._.translation; "
+                    f"{self.name}: doc {k} of the batch ({doc.text[:40]!r}) has no doc._.xproj_translation; "
                     "add a translation first (the xproj_translator component, or pair_to_doc)"
                 )
         src = [[t.text for t in doc] for doc in docs]
-        tgt = [[t.text for t in doc._.translation] for doc in docs]
+        tgt = [[t.text for t in doc._.xproj_translation] for doc in docs]
         alignments = self.aligner(src, tgt)
         if len(alignments) != len(docs):
             raise RuntimeError(f"{self.name}: the aligner returned {len(alignments)} alignments for {len(docs)} docs")
         for doc, al, s, t in zip(docs, alignments, src, tgt):
             al.validate(len(s), len(t), where=f"{self.name} ({getattr(self.aligner, 'name', 'aligner')})")
-            doc._.alignment = al
+            doc._.xproj_alignment = al
 
     # -- training -------------------------------------------------------------------------
     def initialize(
@@ -222,16 +222,16 @@ class XprojAligner:
         elif get_examples is not None:
             pairs = []
             for eg in get_examples():
-                doc = eg.reference if eg.reference._.translation is not None else eg.predicted
-                if doc._.translation is None:
+                doc = eg.reference if eg.reference._.xproj_translation is not None else eg.predicted
+                if doc._.xproj_translation is None:
                     continue
-                pairs.append(([t.text for t in doc], [t.text for t in doc._.translation]))
+                pairs.append(([t.text for t in doc], [t.text for t in doc._.xproj_translation]))
             source = "the training examples"
         else:
             return
         if not pairs:
             raise ValueError(
-                f"{self.name}: {source} contain no sentence pairs (examples need doc._.translation); "
+                f"{self.name}: {source} contain no sentence pairs (examples need doc._.xproj_translation); "
                 "give a parallel corpus in [initialize.components.xproj_aligner.corpus]"
             )
         self.aligner.initialize(pairs)  # type: ignore[attr-defined]
@@ -268,8 +268,8 @@ class XprojAligner:
 
 @Language.factory(
     "xproj_aligner",
-    assigns=["doc._.alignment"],
-    requires=["doc._.translation"],
+    assigns=["doc._.xproj_alignment"],
+    requires=["doc._.xproj_translation"],
     default_config=DEFAULT_CONFIG,
 )
 def make_aligner(

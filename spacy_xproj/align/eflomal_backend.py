@@ -372,20 +372,21 @@ class EflomalAligner:
 
     def __init__(
         self,
-        symmetrize: str = "intersection",
-        n_iterations: Optional[Sequence[int]] = None,
-        rel_iterations: float = 1.0,
-        n_samplers: int = 1,
-        model: int = 3,
-        null_prior: float = 0.2,
-        seed: int = 0,
-        lowercase: bool = True,
-        deterministic: bool = True,
-        priors_from: Optional[Callable[[], Iterable[WordPair]]] = None,
-        prior_weight: float = 1.0,
-        prefix_len: int = 5,
-        n_runs: int = 1,
-        min_vote: float = 0.0,
+        *,
+        symmetrize: str,
+        n_iterations: Optional[Sequence[int]],
+        rel_iterations: float,
+        n_samplers: int,
+        model: int,
+        null_prior: float,
+        seed: int,
+        lowercase: bool,
+        deterministic: bool,
+        priors_from: Optional[Callable[[], Iterable[WordPair]]],
+        prior_weight: float,
+        prefix_len: int,
+        n_runs: int,
+        min_vote: float,
     ) -> None:
         if n_runs < 1:
             raise ConfigError(f"n_runs must be at least 1, got {n_runs}")
@@ -733,7 +734,7 @@ def create_eflomal_aligner(
     """eflomal, both directions, symmetrised; seeded; optional priors from a parallel corpus.
 
     The defaults (``symmetrize="intersection"``, ``prefix_len=5``) are the best offline setting
-    measured on Europarl-NER en->de (see the README's benchmark table); eflomal's own defaults are
+    measured on Europarl-NER en->de (see docs/benchmarks.md); eflomal's own defaults are
     ``symmetrize="grow-diag-final-and"``, ``prefix_len=0``.
 
     ``priors_from`` is a parallel corpus (pair JSONL, MAFAND JSONL or ``src ||| tgt`` text, see
@@ -758,6 +759,8 @@ def create_eflomal_aligner(
         priors_from=source,
         prior_weight=prior_weight,
         prefix_len=prefix_len,
+        n_runs=1,
+        min_vote=0.0,
     )
 
 

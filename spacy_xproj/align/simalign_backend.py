@@ -56,18 +56,19 @@ def _sentence_aligner() -> Any:
 
 
 class SimAlignAligner:
-    """Batched SimAlign. Satisfies :class:`~.alignment_ops.Aligner`."""
+    """Batched SimAlign."""
 
     def __init__(
         self,
-        model: str = "bert-base-multilingual-cased",
-        method: str = "itermax",
-        layer: int = 8,
-        token_type: str = "bpe",
-        device: str = "cpu",
-        batch_size: int = 32,
-        distortion: float = 0.0,
-        max_length: Optional[int] = None,
+        *,
+        model: str,
+        method: str,
+        layer: int,
+        token_type: str,
+        device: str,
+        batch_size: int,
+        distortion: float,
+        max_length: Optional[int],
     ) -> None:
         from .encoder import SubwordEncoder
 

@@ -8,7 +8,7 @@ Python process, and reports the peak of Python allocations (``tracemalloc``) and
 set size (``ru_maxrss``). Memory is bounded when the peak does not grow with the file: the loop
 keeps one batch of pairs, plus the ids (duplicate check, resume) — a few dozen bytes per record.
 
-Not a test: numbers depend on the machine; the README records one run with its command.
+Not a test: numbers depend on the machine; docs/reliability.md records one run with its command.
 """
 from __future__ import annotations
 

@@ -229,7 +229,7 @@ def _f1(inputs: Sequence[ProjectionInput], preds: Sequence[Any]) -> Dict[str, An
     return {"f1": round(res["overall"]["f1"], 4)}
 
 
-def run_benchmark(settings: BenchSettings, command: str = "") -> Dict[str, Any]:
+def run_projection_bench(settings: BenchSettings, command: str = "") -> Dict[str, Any]:
     """Run the benchmark and return a JSON-ready report."""
     from ..settings import data_dir
     from .data import europarl_inputs, stress_inputs

@@ -27,7 +27,8 @@ from thinc.api import Config, Model, set_dropout_rate
 from thinc.types import Floats2d
 
 from .iob import MISSING, O, TAG_NAMES, span_scores, spans_from_tags, tags_from_spans
-from .scoring import DEFAULT_SPANS_KEY, reference_spans
+from ..doc import CANDIDATES_KEY
+from .scoring import reference_spans
 
 CANDIDATE_LABEL = "CAND"
 
@@ -60,7 +61,7 @@ DEFAULT_MODEL = Config().from_str(DEFAULT_MODEL_CONFIG)["model"]
     assigns=["doc.spans"],
     default_config={
         "model": DEFAULT_MODEL,
-        "spans_key": DEFAULT_SPANS_KEY,
+        "spans_key": CANDIDATES_KEY,
         "label_weight": 3.0,
         "scorer": {"@scorers": "spacy-xproj.CandidateScorer.v1"},
     },
@@ -95,7 +96,7 @@ class CandidateTagger(TrainablePipe):
         model: Model[List[Doc], List[Floats2d]],
         name: str = "xproj_candidate_tagger",
         *,
-        spans_key: str = DEFAULT_SPANS_KEY,
+        spans_key: str = CANDIDATES_KEY,
         label_weight: float = 3.0,
         scorer: Optional[Callable] = None,
     ) -> None:

@@ -24,7 +24,8 @@ from spacy.util import registry
 
 from ..corpus import conll
 from .iob import SpanT
-from .scoring import DEFAULT_SPANS_KEY, reference_spans
+from ..doc import CANDIDATES_KEY
+from .scoring import reference_spans
 
 Sentence = Tuple[List[str], List[Tuple[int, int, str]]]  # words, (start, end, label) entities
 
@@ -60,7 +61,7 @@ def create_candidate_corpus(
     path: str,
     limit: int = 0,
     max_length: int = 0,
-    spans_key: str = DEFAULT_SPANS_KEY,
+    spans_key: str = CANDIDATES_KEY,
     label: str = "CAND",
     ignore_labels: Sequence[str] = (),
 ) -> Callable[[Language], Iterator[Example]]:

@@ -17,7 +17,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from ..registry import candidates as candidate_registry
-from .scoring import DEFAULT_SPANS_KEY
+from ..doc import CANDIDATES_KEY
 
 SpanT = Tuple[int, int]
 
@@ -29,7 +29,7 @@ def _load(model: str) -> Language:
     return spacy.load(model)
 
 
-def tag_words(nlp: Language, words: List[str], spans_key: str = DEFAULT_SPANS_KEY) -> List[SpanT]:
+def tag_words(nlp: Language, words: List[str], spans_key: str = CANDIDATES_KEY) -> List[SpanT]:
     """Run ``nlp`` on pre-tokenised ``words`` and return the spans it writes to ``spans_key``."""
     doc = Doc(nlp.vocab, words=list(words), spaces=[True] * len(words))
     doc = nlp(doc)
@@ -39,7 +39,7 @@ def tag_words(nlp: Language, words: List[str], spans_key: str = DEFAULT_SPANS_KE
 
 
 @candidate_registry("spacy-xproj.TaggerCandidates.v1")
-def make_tagger_candidates(model: str, spans_key: str = DEFAULT_SPANS_KEY) -> Callable[..., List[SpanT]]:
+def make_tagger_candidates(model: str, spans_key: str = CANDIDATES_KEY) -> Callable[..., List[SpanT]]:
     """Extractor ``(inp) -> [(s, e), ...]``: the spans a trained candidate-tagger pipeline (a path
     or package name for ``spacy.load``; loaded once per process) proposes on ``inp.tgt_words``.
     An empty target sentence gives no candidates."""

@@ -8,10 +8,10 @@ from spacy.tokens import Doc, Span
 from spacy.training import Example
 from spacy.util import registry
 
-DEFAULT_SPANS_KEY = "xproj_candidates"
+from ..doc import CANDIDATES_KEY
 
 
-def reference_spans(doc: Doc, spans_key: str = DEFAULT_SPANS_KEY) -> List[Span]:
+def reference_spans(doc: Doc, spans_key: str = CANDIDATES_KEY) -> List[Span]:
     """The gold candidate spans of a reference doc: ``doc.spans[spans_key]`` if the doc has that
     key, else ``doc.ents`` (every label counts as one class)."""
     if spans_key in doc.spans:
@@ -19,7 +19,7 @@ def reference_spans(doc: Doc, spans_key: str = DEFAULT_SPANS_KEY) -> List[Span]:
     return list(doc.ents)
 
 
-def score_candidates(examples: Iterable[Example], spans_key: str = DEFAULT_SPANS_KEY, **_: Any) -> Dict[str, Any]:
+def score_candidates(examples: Iterable[Example], spans_key: str = CANDIDATES_KEY, **_: Any) -> Dict[str, Any]:
     """``cand_p``, ``cand_r``, ``cand_f`` (spans equal when start and end are equal; labels are
     ignored). Predicted spans are ``predicted.spans[spans_key]``; gold spans are
     :func:`reference_spans`. Reference docs with neither the key nor entity annotation are skipped.

@@ -99,7 +99,7 @@ def bench_command(
     seeded synthetic stress set; n-gram extraction and align-score build times; exact-vs-MILP
     objective agreement. Prints the machine, versions and command; writes JSON with --output."""
     from ..bench.data import ALIGNERS
-    from ..bench.projection import METHODS, BenchSettings, format_report, run_benchmark
+    from ..bench.projection import METHODS, BenchSettings, format_report, run_projection_bench
 
     if europarl_limit is not None and europarl_limit < 1:
         raise ConfigError(f"--europarl-limit must be at least 1 (leave it out for all pairs), got {europarl_limit}")
@@ -123,7 +123,7 @@ def bench_command(
         milp_max_sentences={"europarl": milp_europarl or None, "stress": milp_stress or None},
         max_milp_variables=max_milp_variables,
     )
-    report = run_benchmark(settings, command=_command(ctx))
+    report = run_projection_bench(settings, command=_command(ctx))
     typer.echo(format_report(report))
     if output is not None:
         atomic_write_text(output, json.dumps(report, indent=2, sort_keys=False) + "\n")

@@ -1,7 +1,6 @@
 """``xproj convert``: between CoNLL/IOB, Europarl-NER, MAFAND-MT, pair JSONL and DocBin."""
 from __future__ import annotations
 
-import sys
 from enum import Enum
 from pathlib import Path
 from typing import Iterable, Iterator, Optional
@@ -14,6 +13,7 @@ from ..corpus.europarl import read_europarl
 from ..corpus.jsonl import read_pairs, write_pairs
 from ..corpus.mafand import read_mafand
 from ..errors import InputError
+from ..progress import progress as progress_bar
 from ..runner import RunSummary
 from ..types import Pair
 from .app import app
@@ -45,18 +45,12 @@ class Sep(str, Enum):
 
 
 def _progress(items: Iterable[Pair], summary: RunSummary, show: bool) -> Iterator[Pair]:
-    bar = None
-    if show:
-        from tqdm import tqdm
-
-        bar = tqdm(desc=summary.command, unit="sent", file=sys.stderr, leave=False)
+    bar = progress_bar(summary.command, unit="sentence", enabled=show)
     for item in items:
         summary.records_in += 1
-        if bar is not None:
-            bar.update(1)
+        bar.update(1)
         yield item
-    if bar is not None:
-        bar.close()
+    bar.close()
 
 
 def read_input(

@@ -1,6 +1,6 @@
 """The ``xproj_labeller`` component and the pair-level labelling step of ``xproj label``.
 
-The component runs a registered labeller (``@xproj_labellers``) on ``doc._.translation``
+The component runs a registered labeller (``@xproj_labellers``) on ``doc._.xproj_translation``
 (``target="translation"``: translate-test, the English translation is labelled) or on the doc
 itself (``target="doc"``), and sets on that Doc:
 
@@ -18,11 +18,10 @@ from spacy.tokens import Doc, Span
 from spacy.util import minibatch
 from thinc.api import Config
 
-from ..doc import install_extensions
+from ..doc import CANDIDATES_KEY, install_extensions
 from ..types import Pair
 from .hf import LabelResult
 
-CANDIDATES_KEY = "xproj_candidates"
 TARGETS = ("translation", "doc")
 
 DEFAULT_CONFIG_STR = """
@@ -84,12 +83,12 @@ class XprojLabeller:
     def target_doc(self, doc: Doc) -> Doc:
         if self.target == "doc":
             return doc
-        if doc._.translation is None:
+        if doc._.xproj_translation is None:
             raise ValueError(
-                f"{self.name}: doc._.translation is not set (add xproj_translator before "
+                f"{self.name}: doc._.xproj_translation is not set (add xproj_translator before "
                 f"xproj_labeller, or use target='doc')"
             )
-        return doc._.translation
+        return doc._.xproj_translation
 
     def __call__(self, doc: Doc) -> Doc:
         return next(iter(self.pipe([doc])))
@@ -120,7 +119,7 @@ class XprojLabeller:
 
 @Language.factory(
     "xproj_labeller",
-    assigns=["doc.ents", "doc.spans", "doc._.xproj_probs", "doc._.translation"],
+    assigns=["doc.ents", "doc.spans", "doc._.xproj_probs", "doc._.xproj_translation"],
     default_config={
         "labeller": DEFAULT_CONFIG["labeller"],
         "target": "translation",
@@ -140,7 +139,7 @@ def make_labeller(
     set_candidates: bool,
     batch_size: int,
 ) -> XprojLabeller:
-    """Label ``doc._.translation`` (``target="translation"``) or the doc (``"doc"``) with a
+    """Label ``doc._.xproj_translation`` (``target="translation"``) or the doc (``"doc"``) with a
     registered labeller (``@xproj_labellers``)."""
     return XprojLabeller(
         nlp, name, labeller, target=target, set_ents=set_ents, set_probs=set_probs,

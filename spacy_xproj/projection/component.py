@@ -22,7 +22,7 @@ from spacy.tokens import Doc, Span, SpanGroup
 from spacy.util import minibatch
 from thinc.api import Config
 
-from ..doc import SPAN_KEY, install_extensions
+from ..doc import CANDIDATES_KEY, SPAN_KEY, install_extensions
 from ..errors import ConfigError, InputError
 from ..registry import projectors
 from ..types import Entity, Pair
@@ -32,7 +32,6 @@ from .matching import CONSTRAINT_OPS, MatchingProblem, ProjectionInput, Span as 
 Projection = Tuple[Entity, float]
 Projector = Callable[[ProjectionInput], List[Projection]]
 
-CANDIDATES_KEY = "xproj_candidates"  # doc.spans key of target candidate spans (NER model / tagger)
 PAIR_CANDIDATES_KEY = "tgt_candidates"  # pair meta key of the same, as [[s, e], ...]
 PAIR_SCORES_KEY = "xproj_scores"  # pair meta key: scores parallel to tgt.ents after projection
 # Guard rail: at most this many candidates per sentence (unbounded n-grams on a 1,000-word
@@ -250,30 +249,30 @@ def _source_and_target(doc: Doc, source: str) -> Tuple[Doc, Doc]:
     if source not in ("translation", "doc"):
         raise ConfigError(f"source must be 'translation' (translate-test) or 'doc' (translate-train), got {source!r}")
     record = doc.user_data.get("xproj_id")
-    if doc._.translation is None:
+    if doc._.xproj_translation is None:
         raise InputError(
-            "doc._.translation is not set: add an xproj_translator before the projector, or build the "
+            "doc._.xproj_translation is not set: add an xproj_translator before the projector, or build the "
             "Doc with spacy_xproj.doc.pair_to_doc",
             record=record,
         )
-    if doc._.alignment is None:
+    if doc._.xproj_alignment is None:
         raise InputError(
-            "doc._.alignment is not set: add an xproj_aligner before the projector", record=record
+            "doc._.xproj_alignment is not set: add an xproj_aligner before the projector", record=record
         )
-    return (doc._.translation, doc) if source == "translation" else (doc, doc._.translation)
+    return (doc._.xproj_translation, doc) if source == "translation" else (doc, doc._.xproj_translation)
 
 
 def projection_input_from_doc(doc: Doc, source: str = "translation") -> ProjectionInput:
     """The projection input of a Doc and its translation.
 
-    ``source="translation"`` (translate-test): entities of ``doc._.translation`` are projected onto
-    ``doc``; ``source="doc"`` (translate-train): entities of ``doc`` onto ``doc._.translation``.
-    ``doc._.alignment`` is oriented doc -> translation and is inverted as needed. Target candidates
+    ``source="translation"`` (translate-test): entities of ``doc._.xproj_translation`` are projected onto
+    ``doc``; ``source="doc"`` (translate-train): entities of ``doc`` onto ``doc._.xproj_translation``.
+    ``doc._.xproj_alignment`` is oriented doc -> translation and is inverted as needed. Target candidates
     come from the target Doc's ``spans["xproj_candidates"]`` and probabilities from its
     ``_.xproj_probs``.
     """
     src_doc, tgt_doc = _source_and_target(doc, source)
-    alignment = doc._.alignment.inverse() if source == "translation" else doc._.alignment
+    alignment = doc._.xproj_alignment.inverse() if source == "translation" else doc._.xproj_alignment
     spans = None
     if CANDIDATES_KEY in tgt_doc.spans:
         spans = sorted({(s.start, s.end) for s in tgt_doc.spans[CANDIDATES_KEY]})
@@ -306,7 +305,7 @@ def write_projections(doc: Doc, found: List[Projection], span_key: str = SPAN_KE
 
 
 class ProjectorComponent:
-    """The ``xproj_projector`` pipe: projects entities across ``doc._.translation``."""
+    """The ``xproj_projector`` pipe: projects entities across ``doc._.xproj_translation``."""
 
     def __init__(self, nlp: Language, name: str, projector: Projector, source: str, span_key: str) -> None:
         if source not in ("translation", "doc"):
@@ -320,7 +319,7 @@ class ProjectorComponent:
         self.span_key = span_key
 
     def _target(self, doc: Doc) -> Doc:
-        return doc if self.source == "translation" else doc._.translation
+        return doc if self.source == "translation" else doc._.xproj_translation
 
     def __call__(self, doc: Doc) -> Doc:
         inp = projection_input_from_doc(doc, self.source)
@@ -365,7 +364,7 @@ DEFAULT_PROJECTOR = Config().from_str(DEFAULT_PROJECTOR_CONFIG)["projector"]
 def make_projector(
     nlp: Language, name: str, projector: Projector, source: str, span_key: str
 ) -> ProjectorComponent:
-    """Project entities between a Doc and ``doc._.translation`` using ``doc._.alignment``.
+    """Project entities between a Doc and ``doc._.xproj_translation`` using ``doc._.xproj_alignment``.
 
     ``source = "translation"`` (translate-test): from the translation onto the doc;
     ``source = "doc"`` (translate-train): from the doc onto its translation. The target Doc gets

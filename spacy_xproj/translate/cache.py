@@ -131,10 +131,6 @@ class TranslationCache:
     def __len__(self) -> int:
         return int(self._conn.execute("SELECT COUNT(*) FROM translations").fetchone()[0])
 
-    def reset_counts(self) -> None:
-        self.hits = 0
-        self.misses = 0
-
     def close(self) -> None:
         self._conn.close()
 

@@ -1,9 +1,9 @@
-"""The ``xproj_translator`` component: ``doc._.translation`` for every doc, batched in ``pipe``.
+"""The ``xproj_translator`` component: ``doc._.xproj_translation`` for every doc, batched in ``pipe``.
 
 The translation is a ``Doc`` of the target language (the shared vocab of
 ``spacy_xproj.doc.vocab_for``); its words come from the target language's tokenizer (per-character
 units for scripts without spaces, see :func:`spacy_xproj.translate.languages.split_words`). Any
-previous ``doc._.alignment`` is cleared because it referred to the old translation.
+previous ``doc._.xproj_alignment`` is cleared because it referred to the old translation.
 
 Translate-test chain::
 
@@ -53,7 +53,7 @@ def translation_doc(text: str, lang: str) -> Doc:
 
 
 class XprojTranslator:
-    """Sets ``doc._.translation`` with a translator ``(texts) -> texts`` (see module docstring)."""
+    """Sets ``doc._.xproj_translation`` with a translator ``(texts) -> texts`` (see module docstring)."""
 
     def __init__(
         self,
@@ -90,7 +90,7 @@ class XprojTranslator:
 
     def pipe(self, stream: Iterable[Doc], batch_size: Optional[int] = None) -> Iterator[Doc]:
         for batch in minibatch(stream, size=batch_size or self.batch_size):
-            todo = [d for d in batch if self.overwrite or d._.translation is None]
+            todo = [d for d in batch if self.overwrite or d._.xproj_translation is None]
             if todo:
                 outputs = self._translate([self.text_of(d) for d in todo])
                 if len(outputs) != len(todo):
@@ -98,8 +98,8 @@ class XprojTranslator:
                         f"{self.name}: the translator returned {len(outputs)} texts for {len(todo)}"
                     )
                 for doc, text in zip(todo, outputs):
-                    doc._.translation = translation_doc(text, self.tgt_lang)
-                    doc._.alignment = None
+                    doc._.xproj_translation = translation_doc(text, self.tgt_lang)
+                    doc._.xproj_alignment = None
             yield from batch
 
     def _translate(self, texts: List[str]) -> List[str]:
@@ -123,7 +123,7 @@ class XprojTranslator:
 
 @Language.factory(
     "xproj_translator",
-    assigns=["doc._.translation", "doc._.alignment"],
+    assigns=["doc._.xproj_translation", "doc._.xproj_alignment"],
     default_config={
         "translator": DEFAULT_CONFIG["translator"],
         "src_lang": None,
@@ -143,7 +143,7 @@ def make_translator(
     overwrite: bool,
     batch_size: int,
 ) -> XprojTranslator:
-    """Create ``doc._.translation`` for each doc with a registered translator
+    """Create ``doc._.xproj_translation`` for each doc with a registered translator
     (``@xproj_translators``). ``src_lang``/``tgt_lang`` default to the translator's."""
     return XprojTranslator(
         nlp,

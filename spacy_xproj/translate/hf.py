@@ -148,16 +148,16 @@ class HFTranslator:
 
     def __init__(
         self,
-        model: str = "facebook/nllb-200-distilled-600M",
-        src_lang: str = "en",
-        tgt_lang: str = "hau",
+        model: str,
+        src_lang: str,
+        tgt_lang: str,
         *,
-        device: str = "cpu",
-        batch_size: int = 16,
-        num_beams: int = 1,
-        max_length: int = 256,
-        fp16: bool = True,
-        cache: Optional[Union[str, TranslationCache]] = None,
+        device: str,
+        batch_size: int,
+        num_beams: int,
+        max_length: int,
+        fp16: bool,
+        cache: Optional[Union[str, TranslationCache]],
     ) -> None:
         if batch_size < 1:
             raise ConfigError("batch_size must be >= 1")
