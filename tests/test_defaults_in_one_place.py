@@ -16,7 +16,7 @@ from spacy_xproj.translate.hf import HFTranslator
 @pytest.mark.parametrize(
     "cls, registered",
     [
-        (EflomalAligner, ("aligners", "spacy-xproj.Eflomal.v1")),
+        (EflomalAligner, ("aligners", "spacy-xproj.Eflomal.v2")),  # the default eflomal backend
         (SimAlignAligner, ("aligners", "spacy-xproj.SimAlign.v1")),
         (AwesomeAligner, ("aligners", "spacy-xproj.Awesome.v1")),
         (HFTranslator, ("translators", "spacy-xproj.HFTranslator.v1")),
