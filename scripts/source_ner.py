@@ -94,6 +94,7 @@ def train(model: str, config: str, src_lang: str, max_steps: int, gpu_id: int) -
     subprocess.run(
         [py, "-m", "spacy", "train", config, "--output", str(out), "--paths.train", str(corpus / "train.spacy"),
          "--paths.dev", str(corpus / "dev.spacy"), "--nlp.lang", src_lang, "--training.max_steps", str(max_steps),
+         "--training.eval_frequency", str(max(1, min(500, max_steps // 4))),
          "--gpu-id", str(gpu_id)],
         check=True,
     )
