@@ -20,7 +20,7 @@ A filter returns ``None`` to keep a pair, or a short reason (the filter's name) 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from ..projection.component import PAIR_SCORES_KEY
@@ -270,15 +270,11 @@ class FilterCounts:
 
     seen: int = 0
     kept: int = 0
-    dropped: Dict[str, int] = None  # type: ignore[assignment]
+    dropped: Dict[str, int] = field(default_factory=dict)
     low_score_ents: int = 0
     unprojected_ents: int = 0
     missing_words: int = 0
     sentences_with_missing: int = 0
-
-    def __post_init__(self) -> None:
-        if self.dropped is None:
-            self.dropped = {}
 
     def as_dict(self) -> Dict[str, object]:
         return {
