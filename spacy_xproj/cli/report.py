@@ -223,7 +223,8 @@ def render_markdown(
     head += ["evaluated on"] if has_set else []
     lines = [f"# {title}", "", "Scores ×100 (entity level, micro); projection rate = mean #pred/#gold per sentence.", ""]
     lines.append("| " + " | ".join(head) + " |")
-    lines.append("|" + "|".join(["---", "---"] + ["---:"] * (len(head) - 2)) + "|")
+    aligns = ["---", "---"] + ["---:"] * (len(head) - 2 - int(has_set)) + (["---"] if has_set else [])
+    lines.append("|" + "|".join(aligns) + "|")
     for i, r in enumerate(rows):
         cells = [
             r.language,
