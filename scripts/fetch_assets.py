@@ -1,6 +1,13 @@
 """Fetch the project's assets from a local mirror folder, or from the network with weasel.
 
-    python scripts/fetch_assets.py [--extra] [--only PREFIX ...]
+    python scripts/fetch_assets.py [--extra] [--only PREFIX ...] [--vars.NAME VALUE ...]
+
+``project.yml`` names its MasakhaNER 2.0 and MAFAND-MT assets with ``${vars.lang}`` and
+``${vars.src_lang}`` in their paths, so only the chosen language's files are fetched; pass the same
+``--vars.lang X`` overrides as to ``spacy project run``. Their MD5 sums (and the pinned upstream URLs
+of every language) are in ``configs/assets.tsv`` (written by ``scripts/make_asset_table.py``); an
+asset that is not in that table (a language or MAFAND pair that does not exist upstream) stops
+the run before any work, naming the pairs that do exist.
 
 Mirror: the environment variable ``XPROJ_ASSETS_MIRROR`` names a folder laid out like the asset
 destinations below ``assets/`` (``<mirror>/europarl_ner/en-europarl.test.conll02``,
@@ -27,7 +34,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import List, Optional
+from typing import Dict, List, Optional, Tuple
 
 MIRROR_ENV = "XPROJ_ASSETS_MIRROR"
 NETWORK = {"network", "none", "0", ""}
@@ -85,14 +92,62 @@ def copy_verified(src: Path, dest: Path, checksum: Optional[str]) -> None:
             tmp.unlink()
 
 
-def fetch(project_dir: Path, extra: bool = False, only: Optional[List[str]] = None) -> int:
+TABLE = Path("configs") / "assets.tsv"
+TABLE_PREFIXES = ("assets/masakhaner2/", "assets/mafand_mt/")
+
+
+def load_table(project_dir: Path) -> Dict[str, Tuple[str, Optional[str]]]:
+    """``dest -> (url, md5 or None)`` from configs/assets.tsv (empty when the file is absent)."""
+    path = project_dir / TABLE
+    table: Dict[str, Tuple[str, Optional[str]]] = {}
+    if not path.is_file():
+        return table
+    for lineno, line in enumerate(path.read_text(encoding="utf8").splitlines(), start=1):
+        if lineno == 1 or not line.strip():
+            continue
+        dest, url, md5 = line.split("\t")
+        table[dest] = (url, None if md5 == "-" else md5)
+    return table
+
+
+def check_in_table(dest: str, table: Dict[str, Tuple[str, Optional[str]]]) -> None:
+    """Stop with a clear message when a language asset does not exist upstream."""
+    if not table or not dest.startswith(TABLE_PREFIXES) or dest in table:
+        return
+    parts = Path(dest).parts  # assets/<dataset>/<lang or pair>/<split>.<ext>
+    dataset, name, split = parts[1], parts[2], Path(parts[3]).stem
+    lang = name.split("-")[-1]
+    same_lang = sorted({Path(d).parts[2] for d in table if Path(d).parts[1] == dataset and Path(d).parts[2].split("-")[-1] == lang})
+    if dataset == "mafand_mt" and same_lang:
+        splits = sorted(Path(d).stem for d in table if Path(d).parts[2] in same_lang)
+        hint = (
+            f"MAFAND-MT has {', '.join(same_lang)} (splits: {', '.join(sorted(set(splits)))}); "
+            f"set --vars.src_lang to its first language"
+            + ("" if split in splits else f", or --vars.parallel_split to a split that exists")
+        )
+    elif dataset == "masakhaner2":
+        langs = sorted({Path(d).parts[2] for d in table if Path(d).parts[1] == "masakhaner2"})
+        hint = f"MasakhaNER 2.0 languages: {' '.join(langs)}"
+    else:
+        hint = "no MAFAND-MT pair has this language"
+    raise SystemExit(f"error: {dest} does not exist upstream ({dataset} {name} {split}). {hint}")
+
+
+def fetch(
+    project_dir: Path, extra: bool = False, only: Optional[List[str]] = None, overrides: Optional[Dict[str, str]] = None
+) -> int:
     from weasel.cli.assets import check_private_asset, fetch_asset
     from weasel.util import get_checksum, load_project_config
 
-    config = load_project_config(project_dir)
+    config = load_project_config(project_dir, overrides=overrides or {})
     assets = [a for a in config.get("assets", []) if extra or not a.get("extra", False)]
     if only:
         assets = [a for a in assets if any(a["dest"].startswith(p) for p in only)]
+    table = load_table(project_dir)
+    for asset in assets:
+        check_in_table(asset["dest"], table)
+        if not asset.get("checksum") and asset["dest"] in table:
+            asset["checksum"] = table[asset["dest"]][1]
     mirror = resolve_mirror()
     print(f"Fetching {len(assets)} asset(s) from {mirror if mirror else 'the network'}")
     missing = []
@@ -127,8 +182,15 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--project-dir", type=Path, default=Path.cwd())
     parser.add_argument("--extra", action="store_true", help="also fetch assets marked extra")
     parser.add_argument("--only", nargs="*", default=None, help="only assets whose dest starts with one of these")
-    args = parser.parse_args(argv)
-    sys.exit(fetch(args.project_dir, extra=args.extra, only=args.only))
+    args, rest = parser.parse_known_args(argv)
+    overrides: Dict[str, str] = {}
+    it = iter(rest)
+    for key in it:
+        if not key.startswith("--vars."):
+            parser.error(f"unknown argument {key!r}")
+        name, sep, value = key.partition("=")
+        overrides[name[2:]] = value if sep else next(it, "")
+    sys.exit(fetch(args.project_dir, extra=args.extra, only=args.only, overrides=overrides))
 
 
 if __name__ == "__main__":

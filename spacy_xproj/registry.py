@@ -18,6 +18,7 @@ REGISTRY_NAMES = (
     "xproj_scorers",  # matching scores c[p, t]
     "xproj_solvers",  # matching solvers (greedy, MILP, fast exact)
     "xproj_projectors",  # projection methods (heuristic, candidate matching)
+    "xproj_filters",  # pair / sentence filters and partial annotation of projected training data
 )
 
 for _name in REGISTRY_NAMES:
@@ -31,3 +32,4 @@ candidates = registry.xproj_candidates  # type: ignore[attr-defined]
 scorers = registry.xproj_scorers  # type: ignore[attr-defined]
 solvers = registry.xproj_solvers  # type: ignore[attr-defined]
 projectors = registry.xproj_projectors  # type: ignore[attr-defined]
+filters = registry.xproj_filters  # type: ignore[attr-defined]

@@ -32,10 +32,13 @@ def test_workflows_are_wired(project):
     assert set(project["workflows"]) >= {"all", "parallel", "translate-test", "translate-train"}
     for name, steps in project["workflows"].items():
         produced = set()
-        assert steps[0] == "assets", name
+        assert steps[0].endswith("assets"), name  # data and dependencies are checked before any work
         for step in steps:
             assert step in commands, f"{name}: unknown command {step}"
             command = commands[step]
+            if command.get("no_skip"):  # the closing summary runs every time and makes nothing
+                assert step == steps[-1] and not command.get("outputs"), step
+                continue
             assert command.get("outputs"), f"{step} has no outputs, so it could never be skipped"
             for dep in command.get("deps", []):
                 ok = dep in assets or dep in produced or (REPO / dep).exists()
@@ -45,7 +48,10 @@ def test_workflows_are_wired(project):
             produced.update(command.get("outputs_no_cache", []))
 
 
-def test_assets_have_checksums_and_pinned_sources(project):
+LANGS = "bam bbj ewe fon hau ibo kin lug luo mos nya pcm sna swa tsn twi wol xho yor zul".split()
+
+
+def test_assets_have_pinned_sources(project):
     for asset in project["assets"]:
         dest = asset["dest"]
         assert dest.startswith("assets/")
@@ -55,20 +61,54 @@ def test_assets_have_checksums_and_pinned_sources(project):
         assert asset["url"].startswith("https://raw.githubusercontent.com/")
         # pinned to a commit, never a branch
         assert any(len(part) == 40 for part in asset["url"].split("/")), asset["url"]
-        if dest != "assets/mafand_mt/en-swa/train.jsonl":
-            assert len(asset["checksum"]) == 32, dest
 
 
-def test_asset_checksums_match_the_data_folder(project, data_root):
-    """The MD5s in project.yml are those of the published files (the data folder holds verbatim copies)."""
+def test_asset_table_covers_every_language_with_pinned_checksums():
+    """configs/assets.tsv: every MasakhaNER 2.0 language and MAFAND-MT pair, each pinned and checksummed."""
+    table = fetch_assets.load_table(REPO)
+    ner = {Path(d).parts[2] for d in table if d.startswith("assets/masakhaner2/")}
+    assert ner == set(LANGS)
+    pairs = {Path(d).parts[2] for d in table if d.startswith("assets/mafand_mt/")}
+    assert len(pairs) == 21 and {p.split("-")[0] for p in pairs} == {"en", "fr"}
+    assert {p.split("-")[1] for p in pairs} >= set(LANGS)  # each language has a pair with en or fr
+    for dest, (url, md5) in table.items():
+        assert any(len(part) == 40 for part in url.split("/")), url
+        assert md5 is None and dest == "assets/mafand_mt/en-swa/train.jsonl" or len(md5) == 32, dest
+
+
+def test_asset_checksums_match_the_data_folder(data_root):
+    """The MD5s of the table are those of the published files (the data folder holds verbatim copies)."""
     checked = 0
-    for asset in project["assets"]:
-        if not asset.get("checksum"):
+    for dest, (_, md5) in fetch_assets.load_table(REPO).items():
+        src = data_root / Path(dest).relative_to("assets")
+        if md5 is None or not src.exists():
             continue
-        src = data_root / Path(asset["dest"]).relative_to("assets")
-        assert hashlib.md5(src.read_bytes()).hexdigest() == asset["checksum"], src
+        assert hashlib.md5(src.read_bytes()).hexdigest() == md5, src
         checked += 1
-    assert checked == 2 + 15 + 14  # europarl, masakhaner2, mafand (en-swa train has none)
+    assert checked == 6 * 3 + 5 * 3 + 2  # six MasakhaNER languages, six MAFAND pairs (en-swa train has none)
+
+
+@pytest.mark.parametrize("lang,src_lang", [(lang, "fr" if lang in "bam bbj ewe fon mos wol" else "en") for lang in LANGS])
+def test_every_language_resolves_to_its_assets(lang, src_lang):
+    """`--vars.lang X` names only X's files, and each of them exists upstream (or dev for pairs without train)."""
+    from weasel.util import load_project_config
+
+    table = fetch_assets.load_table(REPO)
+    split = "train" if f"assets/mafand_mt/{src_lang}-{lang}/train.jsonl" in table else "dev"
+    cfg = load_project_config(REPO, overrides={"vars.lang": lang, "vars.src_lang": src_lang, "vars.parallel_split": split})
+    assert cfg["vars"]["package_name"] == f"{lang}_xproj_ner"
+    dests = [a["dest"] for a in cfg["assets"] if "masakhaner2" in a["dest"] or "mafand_mt" in a["dest"]]
+    assert dests and all(f"/{lang}/" in d or f"-{lang}/" in d for d in dests)
+    for dest in dests:
+        fetch_assets.check_in_table(dest, table)  # raises SystemExit when the file does not exist upstream
+
+
+def test_missing_pair_fails_with_the_fix():
+    table = fetch_assets.load_table(REPO)
+    with pytest.raises(SystemExit, match="fr-wol.*--vars.src_lang"):
+        fetch_assets.check_in_table("assets/mafand_mt/en-wol/train.jsonl", table)
+    with pytest.raises(SystemExit, match="parallel_split"):
+        fetch_assets.check_in_table("assets/mafand_mt/en-kin/train.jsonl", table)
 
 
 @pytest.mark.parametrize("config,lang", [("configs/cnn.cfg", "de"), ("configs/cnn.cfg", "xx"), ("configs/transformer.cfg", "xx")])
@@ -195,6 +235,8 @@ def test_fetch_real_assets_from_data_folder(tmp_path, monkeypatch, data_root):
     proj.mkdir()
     (proj / "project.yml").write_text((REPO / "project.yml").read_text(encoding="utf8"), encoding="utf8")
     monkeypatch.setenv(fetch_assets.MIRROR_ENV, str(data_root))
+    (proj / "configs").mkdir()
+    (proj / "configs" / "assets.tsv").write_bytes((REPO / "configs" / "assets.tsv").read_bytes())
     assert fetch_assets.fetch(proj, only=["assets/europarl_ner", "assets/masakhaner2/hau"]) == 0
     for name in ("en-europarl.test.conll02", "de-europarl.test.conll02"):
         assert (proj / "assets" / "europarl_ner" / name).read_bytes() == (data_root / "europarl_ner" / name).read_bytes()

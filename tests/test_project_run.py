@@ -97,8 +97,11 @@ def test_all_workflow(all_run, data_root):
         assert f"| de | {method} | {100 * m['overall']['f1']:.1f} |" in md
     # unchanged steps are skipped on a second run
     again = run_project(proj, "all", data_root, ALL_VARS)
-    for step in ("europarl-align", "europarl-project", "europarl-train"):
+    for step in ("europarl-project", "europarl-train", "europarl-evaluate", "europarl-package"):
         assert f"Skipping '{step}': nothing changed" in again
+    assert f"Report: {report.resolve()}" in again  # a rerun still says where the report is
+    wheel = proj / "packages" / "europarl" / "dist" / "de_europarl_xproj_ner-0.0.1-py3-none-any.whl"
+    assert f"pip install {wheel.resolve()}" in again and "spacy.load('de_europarl_xproj_ner')" in again
 
 
 def _install_and_run(wheel: Path, tmp_path: Path, module: str, text: str) -> str:
@@ -121,24 +124,33 @@ def test_package_step_builds_an_installable_wheel(all_run, data_root, tmp_path):
     proj, _ = all_run
     model = proj / "training" / "hau_parallel" / "model-best"
     shutil.copytree(proj / "training" / "europarl_de" / "model-best", model)
-    run_project(proj, "parallel-package", data_root, {"spacy_lang": "de", "package_name": "hau_xproj_ner"})
-    wheel = proj / "packages" / "dist" / "de_hau_xproj_ner-0.0.1-py3-none-any.whl"
-    assert wheel.exists()
+    scores = proj / "metrics" / "parallel" / "hau_parallel-candidates.json"
+    scores.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(proj / "metrics" / "europarl" / "de_translate-train.json", scores)
+    out = run_project(proj, "parallel-package", data_root, {"spacy_lang": "de"})  # package_name follows lang
+    wheel = proj / "packages" / "parallel" / "dist" / "de_hau_xproj_ner-0.0.1-py3-none-any.whl"
+    assert wheel.exists() and f"pip install {wheel.resolve()}" in out
     out = _install_and_run(wheel, tmp_path, "de_hau_xproj_ner", "Die Kommission in Brüssel hat Herrn Prodi gestern geantwortet .")
     assert out.startswith("hau_xproj_ner ['tok2vec', 'ner'] 10")
+    # the measured scores and the training data travel in meta.json, the model card in the README
+    pkg = proj / "packages" / "parallel" / "de_hau_xproj_ner-0.0.1" / "de_hau_xproj_ner" / "de_hau_xproj_ner-0.0.1"
+    meta = json.loads((pkg / "meta.json").read_text(encoding="utf8"))
+    assert meta["performance"]["ents_f"] == pytest.approx(json.loads(scores.read_text())["overall"]["f1"], abs=1e-6)
+    assert "MasakhaNER 2.0 hau test" in meta["xproj"]["evaluated_on"] and "MAFAND-MT en-hau" in meta["sources"][0]["name"]
+    assert "## How it was made" in (pkg / "README.md").read_text(encoding="utf8")
 
 
 @pytest.mark.skipif(os.environ.get("XPROJ_FULL_PROJECT_TESTS") != "1",
                     reason="several minutes: set XPROJ_FULL_PROJECT_TESTS=1 (the package step is tested above)")
 def test_parallel_workflow_and_package(tmp_path: Path, data_root: Path):
     proj = make_project(tmp_path)
-    variables = {"lang": "hau", "n_parallel": 400, "n_dev": 100, "n_test": 200,
-                 "src_max_steps": 40, "max_steps": 60, "package_version": "0.0.1"}
+    variables = {"lang": "hau", "n_parallel": 400, "n_dev": 50, "n_test": 200, "src_max_steps": 200,
+                 "max_steps": 60, "eval_frequency": 20, "train_filters": "--partial", "package_version": "0.0.1"}
     run_project(proj, "parallel", data_root, variables)
     metrics = _metrics(proj / "metrics" / "parallel" / "hau_parallel-candidates.json")
     assert set(metrics["per_label"]) <= {"PER", "ORG", "LOC"}  # DATE and MISC ignored
     assert metrics["sentences"] == 200
-    wheel = proj / "packages" / "dist" / "xx_hau_xproj_ner-0.0.1-py3-none-any.whl"
+    wheel = proj / "packages" / "parallel" / "dist" / "xx_hau_xproj_ner-0.0.1-py3-none-any.whl"
     assert wheel.exists()
     out = _install_and_run(wheel, tmp_path, "xx_hau_xproj_ner", "Shugaba Muhammadu Buhari ya isa Abuja ranar Litinin.")
     assert out.startswith("hau_xproj_ner ['tok2vec', 'ner'] 9")

@@ -48,7 +48,7 @@ def _tiny_vars(models, **extra):
     variables = {
         "lang": "hau",
         "mt_model": models["nllb"],
-        "src_ner_model": models["xlmr"],
+        "tt_ner_model": models["xlmr"],
         "align_model": models["bert"],
         "tt_aligner": "simalign",
         "device": "cpu",
@@ -101,4 +101,4 @@ def test_translate_train_tiny(tmp_path, data_root, tiny_models):
     metrics = json.loads((proj / "metrics" / "translate-train" / "hau_translate-train-candidates.json").read_text())
     assert metrics["sentences"] == 15
     assert (proj / "training" / "hau_translate-train" / "model-best" / "meta.json").exists()
-    assert list((proj / "packages" / "dist" / "translate-train").glob("xx_hau_xproj_ner_tiny-0.0.1-*.whl"))
+    assert list((proj / "packages" / "translate-train" / "dist").glob("xx_hau_xproj_ner_tiny-0.0.1-*.whl"))

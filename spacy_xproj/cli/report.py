@@ -10,7 +10,8 @@ object is what ``xproj evaluate --output`` writes::
      "projection_rate": 0.97,          # mean #pred/#gold entities per sentence (1 when both are 0)
      "sentences": 799,                 # (or "n_sentences")
      "language": "de",                 # optional: which target language
-     "method": "heuristic"}            # optional: which pipeline / projection method
+     "method": "heuristic",            # optional: which pipeline / projection method
+     "eval_set": "199 held-back gold sentences"}  # optional: what the numbers were measured on
 
 Also accepted: precision/recall/f1 at the top level instead of under ``overall``; ``per_type``
 instead of ``per_label``; short keys ``p``/``r``/``f``; and spaCy's ``spacy evaluate`` output
@@ -26,7 +27,8 @@ Where ``language`` / ``method`` come from when the JSON does not say: ``--langua
 Output
 ------
 - Markdown (``--out``): one row per (language, method) with F1, precision, recall (×100, one
-  decimal by default) and projection rate, and ΔF1 against the baseline method of the same language
+  decimal by default), projection rate and the set each number was measured on (``eval_set`` of the
+  JSON, else ``--set METHOD=TEXT``, else the sentence count), and ΔF1 against the baseline method of the same language
   (``--baseline``, default ``model-transfer``; the paper's "MT" column) where that baseline exists;
   then a per-label F1 table.
 - PNG (``--png``): grouped bar chart of F1 per language and method (matplotlib, Agg backend; needs the
@@ -63,6 +65,7 @@ class ReportRow:
     n_sentences: Optional[int] = None
     per_label: Dict[str, Dict[str, Optional[float]]] = field(default_factory=dict)
     source: str = ""
+    eval_set: Optional[str] = None
 
 
 def _num(value: Any) -> Optional[float]:
@@ -146,6 +149,7 @@ def parse_result(
         n_sentences=int(n_sentences) if isinstance(n_sentences, (int, float)) else None,
         per_label=per_label,
         source=source,
+        eval_set=str(obj["eval_set"]) if obj.get("eval_set") else None,
     )
 
 
@@ -182,6 +186,17 @@ def load_results(
     return rows
 
 
+def describe_sets(rows: Sequence[ReportRow], sets: Optional[Dict[str, str]] = None) -> None:
+    """Fill ``eval_set`` where the JSON did not say: ``sets[method]``, else the sentence count."""
+    for r in rows:
+        if r.eval_set:
+            continue
+        if sets and r.method in sets:
+            r.eval_set = sets[r.method]
+        elif r.n_sentences is not None:
+            r.eval_set = f"{r.n_sentences} sentences"
+
+
 def _pct(value: Optional[float], digits: int) -> str:
     return "–" if value is None else f"{100.0 * value:.{digits}f}"
 
@@ -203,10 +218,13 @@ def render_markdown(
     """The markdown report: overall table (language × method) and per-label F1 table."""
     deltas = _delta(rows, baseline)
     has_delta = any(d is not None for d in deltas.values())
+    has_set = any(r.eval_set for r in rows)
     head = ["language", "method", "F1", "P", "R", "proj. rate"] + ([f"ΔF1 vs {baseline}"] if has_delta else [])
+    head += ["evaluated on"] if has_set else []
     lines = [f"# {title}", "", "Scores ×100 (entity level, micro); projection rate = mean #pred/#gold per sentence.", ""]
     lines.append("| " + " | ".join(head) + " |")
-    lines.append("|" + "|".join(["---", "---"] + ["---:"] * (len(head) - 2)) + "|")
+    aligns = ["---", "---"] + ["---:"] * (len(head) - 2 - int(has_set)) + (["---"] if has_set else [])
+    lines.append("|" + "|".join(aligns) + "|")
     for i, r in enumerate(rows):
         cells = [
             r.language,
@@ -219,6 +237,8 @@ def render_markdown(
         if has_delta:
             d = deltas[i]
             cells.append("–" if d is None else f"{100.0 * d:+.{digits}f}")
+        if has_set:
+            cells.append(r.eval_set or "–")
         lines.append("| " + " | ".join(cells) + " |")
     labels = sorted({label for r in rows for label in r.per_label})
     if labels:
@@ -284,9 +304,11 @@ def write_report(
     title: str = "spacy-xproj evaluation report",
     language: Optional[str] = None,
     method: Optional[str] = None,
+    sets: Optional[Dict[str, str]] = None,
 ) -> List[ReportRow]:
     """Load the results, write markdown (+ ``.json`` rows) and optionally the PNG chart."""
     rows = load_results(inputs, language=language, method=method)
+    describe_sets(rows, sets)
     out = Path(out)
     markdown = render_markdown(rows, baseline=baseline, digits=digits, title=title)
     if png is not None:
@@ -322,12 +344,21 @@ def report_cli(
     method: Optional[str] = typer.Option(None, "--method", help="Method for files that do not name one."),
     digits: int = typer.Option(1, "--digits", min=0, max=6, help="Decimals of the ×100 scores in the table."),
     title: str = typer.Option("spacy-xproj evaluation report", "--title", help="Report title."),
+    eval_set: List[str] = typer.Option([], "--set", help="METHOD=TEXT: what that method's numbers were measured on (repeatable; shown in the 'evaluated on' column)."),
 ) -> None:
     """Write a markdown table (language × method: F1, P, R, projection rate, ΔF1 vs model transfer)
     and a PNG bar chart from evaluation JSON files (`xproj evaluate --output`, `xproj europarl
     --output`, `spacy evaluate --output`). File names `<language>_<method>.json` name the row."""
     _refuse_overwriting_inputs(inputs, [out, out.with_suffix(".json")] + ([png] if png is not None else []))
-    rows = write_report(inputs, out, png, baseline=baseline, digits=digits, title=title, language=language, method=method)
+    sets: Dict[str, str] = {}
+    for item in eval_set:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"--set must be METHOD=TEXT, got {item!r}")
+        sets[key.strip()] = text.strip()
+    rows = write_report(
+        inputs, out, png, baseline=baseline, digits=digits, title=title, language=language, method=method, sets=sets
+    )
     typer.echo(f"Report ({len(rows)} rows): {out.resolve()}")
     if png is not None:
         typer.echo(f"Chart: {Path(png).resolve()}")

@@ -43,6 +43,10 @@ def write_docbin(path: PathLike, pairs: Iterable[Pair], side: str = "tgt", stats
             raise InputError(f"{side} side cannot be a Doc: {err}", record=pair.id) from None
         if "xproj_ents" in doc.spans:
             stats["overlapping"] += 1
+        missing = pair.meta.get("xproj_missing") if side == "tgt" else None
+        if missing:
+            _set_missing(doc, missing, pair.id)
+            stats["partial"] = stats.get("partial", 0) + 1
         if not s.words:
             stats["empty"] += 1
         doc.user_data["xproj_id"] = pair.id
@@ -51,6 +55,25 @@ def write_docbin(path: PathLike, pairs: Iterable[Pair], side: str = "tgt", stats
     with atomic_open(path, "wb") as fh:
         fh.write(db.to_bytes())
     return n
+
+
+def _set_missing(doc, ranges, pair_id: str) -> None:
+    """Mark the word ranges ``[[start, end), ...]`` (outside entities) as missing: unknown, not ``O``."""
+    from spacy.tokens import Span
+
+    in_ents = {i for e in doc.ents for i in range(e.start, e.end)}
+    spans = []
+    for item in ranges:
+        try:
+            start, end = int(item[0]), int(item[1])
+        except (TypeError, ValueError, IndexError):
+            raise InputError(f"meta xproj_missing must be [[start, end], ...], got {item!r}", record=pair_id) from None
+        if not 0 <= start < end <= len(doc):
+            raise InputError(f"missing range {[start, end]} is outside the sentence ({len(doc)} words)", record=pair_id)
+        for i in range(start, end):
+            if i not in in_ents:
+                spans.append(Span(doc, i, i + 1))
+    doc.set_ents([], missing=spans, default="unmodified")
 
 
 def read_docbin(

@@ -1,0 +1,162 @@
+"""Package a trained target NER as an installable wheel with its scores and a model card.
+
+    python scripts/package_model.py training/hau_parallel/model-best packages/parallel \\
+        --name hau_xproj_ner --version 0.0.1 --language hau \\
+        --scores metrics/parallel/hau_parallel-candidates.json \\
+        --eval-set "MasakhaNER 2.0 hau test (gold), PER/ORG/LOC" \\
+        --data "MAFAND-MT en-hau train (CC BY-NC 4.0), English side labelled by ..." \\
+        --license "CC BY-NC 4.0" --how "..." --example "Shugaba Muhammadu Buhari ya isa Abuja."
+
+Copies the pipeline, writes the measured test scores into ``meta.json`` (``performance`` holds the
+test scores; the dev scores seen during training move to ``xproj.dev_performance``), the training
+data into ``sources``, and a model card into ``README.md`` (languages, labels, data licence, how it
+was made, F1); then ``spacy package --build none`` and a wheel (``scripts/build_wheel.py``), and
+prints how to install and load it. The wheel's path is also written to ``<out>/latest-wheel.txt``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from build_wheel import main as build_wheel  # noqa: E402
+
+
+def _pct(x: Optional[float]) -> str:
+    return "–" if x is None else f"{100 * x:.1f}"
+
+
+def load_scores(path: Path) -> Dict[str, Any]:
+    data = json.loads(path.read_text(encoding="utf8"))
+    overall = data.get("overall", data)
+    per_label = data.get("per_label") or data.get("per_type") or {}
+    return {
+        "ents_p": overall.get("precision"),
+        "ents_r": overall.get("recall"),
+        "ents_f": overall.get("f1"),
+        "ents_per_type": {
+            k: {"p": v.get("precision"), "r": v.get("recall"), "f": v.get("f1")} for k, v in per_label.items()
+        },
+        "n_sentences": data.get("n_sentences", data.get("sentences")),
+    }
+
+
+def model_card(meta: Dict[str, Any], args: argparse.Namespace, scores: Optional[Dict[str, Any]], package: str) -> str:
+    labels = meta.get("labels", {}).get("ner", [])
+    lines = [
+        f"# {package}",
+        "",
+        f"A named-entity recogniser for **{args.language}** ({', '.join(labels)}), made by projecting entity "
+        "labels across translations with spacy-xproj (projection-based data transfer for cross-lingual NER).",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| language | {args.language} (spaCy language class `{meta['lang']}`) |",
+        f"| labels | {', '.join(labels)} |",
+        f"| pipeline | {', '.join(meta.get('pipeline', []))} |",
+        f"| training data | {args.data} |",
+        f"| data licence | {args.license} |",
+        f"| version | {meta['version']} (spaCy {meta.get('spacy_version', '')}) |",
+        "",
+        "## How it was made",
+        "",
+        args.how,
+        "",
+        "## Evaluation",
+        "",
+    ]
+    if scores and scores.get("ents_f") is not None:
+        lines += [
+            f"Measured on {args.eval_set}:",
+            "",
+            "| | P | R | F1 |",
+            "|---|---:|---:|---:|",
+            f"| overall | {_pct(scores['ents_p'])} | {_pct(scores['ents_r'])} | {_pct(scores['ents_f'])} |",
+        ]
+        for label, v in sorted(scores["ents_per_type"].items()):
+            lines.append(f"| {label} | {_pct(v['p'])} | {_pct(v['r'])} | {_pct(v['f'])} |")
+    else:
+        lines.append("Not evaluated on a gold test set.")
+    lines += [
+        "",
+        "## Use",
+        "",
+        "```python",
+        "import spacy",
+        f'nlp = spacy.load("{package}")',
+        f'doc = nlp("{args.example}")',
+        "print([(ent.text, ent.label_) for ent in doc.ents])",
+        "```",
+        "",
+        f"Licence of the model: follows its training data ({args.license}).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: Optional[List[str]] = None) -> Path:
+    ap = argparse.ArgumentParser(description="Package a trained NER with scores and a model card.")
+    ap.add_argument("model", type=Path)
+    ap.add_argument("out", type=Path)
+    ap.add_argument("--name", required=True)
+    ap.add_argument("--version", default="0.0.1")
+    ap.add_argument("--language", required=True, help="language code of the texts (e.g. hau)")
+    ap.add_argument("--scores", type=Path, default=None, help="`xproj evaluate --output` JSON of the test set")
+    ap.add_argument("--eval-set", default="the test set")
+    ap.add_argument("--data", default="projected training data")
+    ap.add_argument("--license", default="see the training data")
+    ap.add_argument("--how", default="Trained with spaCy on entity labels projected from a source-language NER.")
+    ap.add_argument("--example", default="")
+    ap.add_argument("--dist", type=Path, default=None, help="wheel folder (default <out>/dist)")
+    args = ap.parse_args(argv)
+
+    if not (args.model / "meta.json").is_file():
+        raise SystemExit(f"error: {args.model} is not a trained spaCy pipeline (no meta.json)")
+    scores = load_scores(args.scores) if args.scores and args.scores.is_file() else None
+    with tempfile.TemporaryDirectory() as tmp:
+        staged = Path(tmp) / "model"
+        shutil.copytree(args.model, staged)
+        meta = json.loads((staged / "meta.json").read_text(encoding="utf8"))
+        meta["name"] = args.name
+        meta["version"] = args.version
+        meta["description"] = f"{args.language} NER trained on projected labels (spacy-xproj). {args.how}"
+        meta["license"] = args.license
+        meta["sources"] = [{"name": args.data, "license": args.license}]
+        xproj: Dict[str, Any] = {"language": args.language, "dev_performance": meta.get("performance", {})}
+        if scores:
+            meta["performance"] = {k: scores[k] for k in ("ents_p", "ents_r", "ents_f", "ents_per_type")}
+            xproj["evaluated_on"] = args.eval_set
+            xproj["n_test_sentences"] = scores.get("n_sentences")
+        meta["xproj"] = xproj
+        (staged / "meta.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf8")
+        package = args.name if args.name.startswith(meta["lang"] + "_") else f"{meta['lang']}_{args.name}"
+        (staged / "README.md").write_text(model_card(meta, args, scores, package), encoding="utf8")
+        args.out.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [sys.executable, "-m", "spacy", "package", str(staged), str(args.out), "--name", args.name,
+             "--version", args.version, "--build", "none", "--force"],
+            check=True,
+        )
+    pkg_dir = args.out / f"{package}-{args.version}"
+    wheel = build_wheel(str(pkg_dir), str(args.dist or args.out / "dist"))
+    (args.out / "latest-wheel.txt").write_text(f"{wheel.resolve()}\n{package}\n", encoding="utf8")
+    print_instructions(wheel, package, args.example)
+    return wheel
+
+
+def print_instructions(wheel: Path, package: str, example: str) -> None:
+    print("")
+    print("Install and load the packaged model:")
+    print(f"  pip install {wheel.resolve()}")
+    print(f"  python -c \"import spacy; nlp = spacy.load('{package}'); "
+          f"print([(e.text, e.label_) for e in nlp({example!r}).ents])\"")
+
+
+if __name__ == "__main__":
+    main()

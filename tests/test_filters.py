@@ -1,0 +1,177 @@
+"""Filters, partial annotation and packaging of projected training data, on real Europarl-NER pairs.
+
+The module fixture aligns the first 150 Europarl-NER en-de pairs with eflomal and projects the gold
+English entities (candidate matching), as the `all` workflow does; the tests then run the registered
+filters, the partial annotation, the DocBin writer (missing words), a spaCy update on such docs and
+the packaging script on the result.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import spacy
+from spacy.tokens import DocBin
+from spacy.training import Example
+
+from spacy_xproj.cli.filter import build_filter_config, format_counts, resolve_filters, run_filter
+from spacy_xproj.corpus.docbin import write_docbin
+from spacy_xproj.corpus.filters import (
+    MISSING_KEY,
+    FilterCounts,
+    aligned_targets,
+    apply_filters,
+    length_ratio_ok,
+    partial_annotation,
+)
+from spacy_xproj.corpus.jsonl import read_pairs, write_pairs
+from spacy_xproj.types import Alignment, Entity, Pair, Side
+
+REPO = Path(__file__).resolve().parents[1]
+N = 150
+
+
+@pytest.fixture(scope="module")
+def projected(tmp_path_factory, europarl_dir):
+    pytest.importorskip("eflomal")
+    from spacy_xproj.cli.convert import convert
+
+    tmp = tmp_path_factory.mktemp("filters")
+    pairs = tmp / "pairs.jsonl"
+    convert(europarl_dir, pairs, "europarl", "pairs", src_lang="en", tgt_lang="de", progress=False)
+    first = tmp / "first.jsonl"
+    write_pairs(first, [p for i, p in enumerate(read_pairs(pairs)) if i < N])
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    xproj = [sys.executable, "-m", "spacy_xproj"]
+    subprocess.run(xproj + ["align", str(first), str(tmp / "aligned.jsonl"), "--aligner", "eflomal", "--no-progress"], check=True, env=env)
+    subprocess.run(xproj + ["project", str(tmp / "aligned.jsonl"), str(tmp / "projected.jsonl"), "--method", "candidates", "--no-progress"], check=True, env=env)
+    return tmp / "projected.jsonl"
+
+
+def _pair(src_words, tgt_words, src_ents, tgt_ents, links, scores=None):
+    meta = {"xproj_scores": scores} if scores is not None else {}
+    return Pair("p", Side("en", src_words, src_ents), Side("xx", tgt_words, tgt_ents), Alignment(links), meta)
+
+
+def test_rules_on_a_hand_made_pair():
+    # "John Smith visited Paris" -> "A B C D E": John Smith -> 1,3 (not contiguous), Paris unaligned
+    p = _pair(["John", "Smith", "visited", "Paris"], list("ABCDE"),
+              [Entity(0, 2, "PER"), Entity(3, 4, "LOC")], [Entity(1, 2, "PER")], [(0, 1), (1, 3), (2, 0)])
+    assert aligned_targets(p, p.src.ents[0]) == {1, 3}
+    cfg = build_filter_config(source_aligned=True)
+    keep, _ = resolve_filters(cfg)
+    assert keep[0](p) == "source_not_aligned"
+    keep, _ = resolve_filters(build_filter_config(contiguous=True, equal_counts=True))
+    assert [f(p) for f in keep] == ["not_contiguous", "unequal_counts"]
+    # partial annotation: Paris was lost and has no aligned word -> every unaligned target word
+    # outside entities (2 and 4) is missing; John Smith was projected, so 3 stays O
+    new, stats = partial_annotation(p)
+    assert stats.unprojected_ents == 1
+    assert new.meta[MISSING_KEY] == [[2, 3], [4, 5]]
+    # a low-scoring projection is removed and its words become missing
+    low = _pair(["Paris"], ["X", "Y"], [Entity(0, 1, "LOC")], [Entity(1, 2, "LOC")], [(0, 1)], scores=[0.2])
+    new, stats = partial_annotation(low, min_score=0.5, unprojected=False)
+    assert new.tgt.ents == [] and new.meta[MISSING_KEY] == [[1, 2]] and stats.low_score_ents == 1
+    assert not length_ratio_ok(_pair(["a"], list("abcd"), [], [], []), 3.0)
+
+
+def test_filters_and_partial_annotation_on_real_projections(projected, tmp_path):
+    pairs = list(read_pairs(projected))
+    assert len(pairs) == N
+    out = tmp_path / "train.jsonl"
+    cfg = build_filter_config(max_length_ratio=2.0, require_entities=True, keep_empty_source=True,
+                              source_aligned=True, partial=True)
+    counts = run_filter(projected, out, cfg)
+    kept = list(read_pairs(out))
+    assert counts.seen == N and counts.kept == len(kept) and counts.kept + sum(counts.dropped.values()) == N
+    assert counts.dropped.get("source_not_aligned", 0) > 0  # eflomal leaves some entity words unlinked
+    # the rules hold on what was kept
+    for p in kept:
+        linked = {i for i, _ in p.alignment.links}
+        assert all(i in linked for e in p.src.ents for i in range(e.start, e.end))
+        assert p.tgt.ents or not p.src.ents
+        n, m = len(p.src.words), len(p.tgt.words)
+        assert max(n, m) / min(n, m) <= 2.0
+    line = format_counts(counts)
+    assert line.startswith(f"filter: {N} in, {counts.kept} out; dropped: ")
+    # partial annotation only: every pair kept, missing words never inside an entity
+    counts2 = FilterCounts()
+    _, annotate = resolve_filters(build_filter_config(partial=True, min_score=0.5))
+    annotated = list(apply_filters(pairs, [], annotate, counts2))
+    assert len(annotated) == N and counts2.sentences_with_missing > 0
+    for p in annotated:
+        ents = {i for e in p.tgt.ents for i in range(e.start, e.end)}
+        for s, e in p.meta.get(MISSING_KEY, []):
+            assert not ents & set(range(s, e))
+
+
+def test_missing_words_reach_spacy_training(projected, tmp_path):
+    _, annotate = resolve_filters(build_filter_config(partial=True))
+    annotated = list(apply_filters(read_pairs(projected), [], annotate))
+    with_missing = [p for p in annotated if p.meta.get(MISSING_KEY)]
+    path = tmp_path / "train.spacy"
+    stats: dict = {}
+    write_docbin(path, annotated, side="tgt", stats=stats)
+    assert stats["partial"] == len(with_missing) > 0
+    nlp = spacy.blank("de")
+    docs = list(DocBin().from_disk(path).get_docs(nlp.vocab))
+    by_id = {d.user_data["xproj_id"]: d for d in docs}
+    for p in with_missing:
+        doc = by_id[p.id]
+        missing = {i for s, e in p.meta[MISSING_KEY] for i in range(s, e)}
+        assert {t.i for t in doc if t.ent_iob == 0} == missing  # missing, not O
+        assert [(e.start, e.end, e.label_) for e in doc.ents] == [(e.start, e.end, e.label) for e in p.tgt.ents]
+    # spaCy's NER trains on such docs: the missing words have no gold tag (None), no error
+    nlp.add_pipe("ner")
+    partial_docs = [by_id[p.id] for p in with_missing][:16]
+    examples = [Example(nlp.make_doc(d.text), d) for d in partial_docs]
+    nlp.initialize(lambda: examples)
+    tags = examples[0].get_aligned_ner()
+    assert None in tags and "O" in tags
+    losses = nlp.update(examples, losses={})
+    assert losses["ner"] > 0
+
+
+@pytest.mark.slow
+def test_package_model_has_scores_and_a_model_card(projected, tmp_path):
+    """scripts/package_model.py: meta.json with test scores and data, README card, wheel that loads."""
+    nlp = spacy.blank("de")
+    nlp.add_pipe("ner")
+    write_docbin(tmp_path / "t.spacy", read_pairs(projected), side="tgt")
+    docs = list(DocBin().from_disk(tmp_path / "t.spacy").get_docs(nlp.vocab))[:20]
+    examples = [Example(nlp.make_doc(d.text), d) for d in docs]
+    nlp.initialize(lambda: examples)
+    nlp.update(examples, losses={})
+    model = tmp_path / "model"
+    nlp.to_disk(model)
+    scores = tmp_path / "scores.json"
+    scores.write_text(json.dumps({"overall": {"precision": 0.5, "recall": 0.25, "f1": 1 / 3},
+                                  "per_label": {"PER": {"precision": 0.5, "recall": 0.25, "f1": 1 / 3}},
+                                  "sentences": 7}))
+    out = tmp_path / "packages"
+    cmd = [sys.executable, str(REPO / "scripts" / "package_model.py"), str(model), str(out), "--name", "test_xproj_ner",
+           "--language", "de", "--scores", str(scores), "--eval-set", "seven gold sentences",
+           "--data", "Europarl-NER en-de, projected", "--license", "no known restrictions",
+           "--example", "Angela Merkel besuchte Paris ."]
+    result = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    wheel = Path((out / "latest-wheel.txt").read_text().split()[0])
+    assert wheel.name == "de_test_xproj_ner-0.0.1-py3-none-any.whl" and wheel.exists()
+    assert f"pip install {wheel}" in result.stdout and "spacy.load('de_test_xproj_ner')" in result.stdout
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "-q", "--target", str(target), str(wheel)], check=True)
+    code = ("import spacy, json; nlp = spacy.load('de_test_xproj_ner'); m = nlp.meta; "
+            "print(json.dumps([m['performance']['ents_f'], m['xproj']['evaluated_on'], m['sources'][0]['name'], "
+            "len(nlp('Angela Merkel besuchte Paris .'))]))")
+    res = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(target)},
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    f1, where, data, n = json.loads(res.stdout)
+    assert abs(f1 - 1 / 3) < 1e-9 and where == "seven gold sentences" and data.startswith("Europarl-NER") and n == 5
+    card = next(target.glob("de_test_xproj_ner/de_test_xproj_ner-*/README.md")).read_text()
+    for text in ("labels", "no known restrictions", "How it was made", "| overall | 50.0 | 25.0 | 33.3 |"):
+        assert text in card
