@@ -30,6 +30,6 @@ def test_ci_requires_everything() -> None:
 
 
 def test_no_test_skips_on_an_extra_by_importorskip() -> None:
-    pattern = re.compile(r"importorskip\(\s*[\"'](eflomal|torch|transformers|simalign|pulp|spacy_transformers)")
+    pattern = re.compile(r"importorskip\(\s*[\"'](eflomal|torch|transformers|simalign|pulp|spacy_transformers|spacy_llm|ray)")
     offenders = [p.name for p in TESTS.glob("*.py") if pattern.search(p.read_text(encoding="utf8"))]
     assert offenders == [], f"use conftest.require_module instead of pytest.importorskip in {offenders}"

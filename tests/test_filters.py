@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import require_module
 import spacy
 from spacy.tokens import DocBin
 from spacy.training import Example
@@ -37,7 +38,7 @@ N = 150
 
 @pytest.fixture(scope="module")
 def projected(tmp_path_factory, europarl_dir):
-    pytest.importorskip("eflomal")
+    require_module("eflomal")
     from spacy_xproj.cli.convert import convert
 
     tmp = tmp_path_factory.mktemp("filters")
