@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -221,7 +222,9 @@ def test_sigkilled_ray_cli_resumes_to_the_same_bytes(ray_session, aligned: Path,
     part = tmp_path / "part.jsonl"
     at_kill, _ = kill_part_way(args(part), part, min_lines=40, timeout=120)
     assert at_kill < N_PAIRS, "killed too late to test anything"
-    _project(aligned, part, RayEngine(workers=2), batch_size=4)  # resume (in this process)
+    # Resume with the same command: the run record holds the command's settings, so a rerun with
+    # other settings (or from Python without them) would be refused rather than mixed.
+    subprocess.run([sys.executable, "-m", "spacy_xproj", *args(part)], check=True, timeout=300)
     _project(aligned, tmp_path / "local.jsonl", None, batch_size=4)
     assert part.read_bytes() == (tmp_path / "local.jsonl").read_bytes()
 
