@@ -72,10 +72,13 @@ def coverage_projector():
 
 
 def errors_main() -> None:
+    """Error classes of the default (coverage) and the learned score (shipped weights), rounded
+    means over seeds 0,1,2."""
     from spacy_xproj.projection.diagnose import classify_errors, format_errors
-    proj = coverage_projector()
+    from spacy_xproj.projection.learned import load_default_model
     tables = {}
-    for lang in LANGS:
+    for (lang, name) in [(lang, name) for lang in LANGS for name in ("coverage", "learned")]:
+        proj = coverage_projector() if name == "coverage" else learned_projector(load_default_model())
         tot: Dict[str, Dict[str, float]] = {}
         for seed in SEEDS:
             gold = aligned(lang, seed)
@@ -84,7 +87,7 @@ def errors_main() -> None:
                 for c, n in counts.items():
                     tot.setdefault(kind, {}).setdefault(c, 0)
                     tot[kind][c] += n / len(SEEDS)
-        tables[lang] = {k: {c: round(v) for c, v in d.items()} for k, d in tot.items()}
+        tables[f"{lang} {name}"] = {k: {c: round(v) for c, v in d.items()} for k, d in tot.items()}
     print(format_errors(tables))
 
 
