@@ -159,6 +159,8 @@ def test_component_initialize_fits_and_the_weights_are_saved(tmp_path: Path) -> 
     }}
     pipe = nlp.add_pipe("xproj_projector", config=cfg)
     shipped = pipe.projector.scorer.model.weights.copy()
+    nlp.initialize()  # spaCy's placeholder example has no translation: the shipped weights stay
+    assert np.allclose(pipe.projector.scorer.model.weights, shipped)
     egs = []
     for p in training_pairs():
         predicted = pair_to_doc(Pair(p.id, p.src, Side("es", p.tgt.words), p.alignment, {}), "tgt")
@@ -197,3 +199,25 @@ def test_cli_fit_fusion_then_project(tmp_path: Path) -> None:
     assert next(read_pairs(out)).tgt.ents == [Entity(8, 10, "LOC")]
     res = runner.invoke(app, ["fit-fusion", str(train), "-o", str(weights), "--threshold", "1"])
     assert res.exit_code != 0 and "threshold" in str(res.exception)
+
+
+def test_component_initialize_in_the_translate_train_direction() -> None:
+    """source="doc": the entities sit on the doc, the gold target entities on the reference's translation."""
+    nlp = spacy.blank("en")
+    cfg = {"source": "doc", "projector": {
+        "@xproj_projectors": "spacy-xproj.CandidateProjector.v1",
+        "extractor": {"@xproj_candidates": "spacy-xproj.NgramCandidates.v1", "max_len": 10},
+        "scorer": {"@xproj_scorers": "spacy-xproj.LearnedScore.v1"},
+        "solver": {"@xproj_solvers": "spacy-xproj.GreedySolver.v1"},
+    }}
+    pipe = nlp.add_pipe("xproj_projector", config=cfg)
+    egs = []
+    for p in training_pairs():
+        predicted = pair_to_doc(Pair(p.id, p.src, Side("es", p.tgt.words), p.alignment, {}), "src")
+        egs.append(Example(predicted, pair_to_doc(p, "src")))
+    pairs = pipe.gold_examples(egs)
+    assert pairs[0][1] == [Entity(1, 3, "LOC")] and pairs[0][0].src_ents == [Entity(1, 3, "LOC")]
+    nlp.initialize(lambda: egs)
+    test = name_pair(0, 7)
+    doc = nlp(pair_to_doc(Pair("t", test.src, Side("es", test.tgt.words), test.alignment, {}), "src"))
+    assert [(e.start, e.end) for e in doc._.xproj_translation.ents] == [(8, 10)]

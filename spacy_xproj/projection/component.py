@@ -345,10 +345,13 @@ class ProjectorComponent:
         """``(projection input, gold target entities)`` of spaCy Examples: the input is read from
         the predicted Doc (translation, alignment and source entities), the gold target entities
         from the reference Doc (``source="translation"``: its ``.ents``; ``source="doc"``: the
-        ``.ents`` of its translation, else of the predicted Doc's translation)."""
+        ``.ents`` of its translation, else of the predicted Doc's translation). Examples without a
+        translation and an alignment are skipped."""
         out: List[Tuple[ProjectionInput, List[Entity]]] = []
         for eg in examples:
             doc = eg.predicted if eg.predicted._.xproj_translation is not None else eg.reference
+            if doc._.xproj_translation is None or doc._.xproj_alignment is None:
+                continue  # e.g. the placeholder example of a bare nlp.initialize()
             inp = projection_input_from_doc(doc, self.source)
             if self.source == "translation":
                 target = eg.reference
@@ -369,14 +372,15 @@ class ProjectorComponent:
 
         Each Example's predicted Doc carries the source side (``doc._.xproj_translation`` with
         entities, ``doc._.xproj_alignment``) and its reference Doc the gold target entities. The
-        fitted weights are saved with the pipeline (``to_disk`` writes ``fusion.json``).
+        fitted weights are saved with the pipeline (``to_disk`` writes ``fusion.json``). Without
+        such examples (a bare ``nlp.initialize()``) the current weights are kept.
         """
         scorer = self._learned_scorer()
         if scorer is None or get_examples is None:
             return
         pairs = self.gold_examples(get_examples())
         if not pairs:
-            raise ValueError(f"{self.name}: initialize got no examples to fit the learned scorer on")
+            return  # nothing to fit on (a bare nlp.initialize()): keep the current weights
         scorer.fit(pairs, getattr(self.projector, "extractor", None), l2=l2,
                    meta={"fitted_on": f"{len(pairs)} examples given to nlp.initialize"})
 
