@@ -42,6 +42,12 @@ METHODS: Dict[str, Dict[str, Any]] = {
         "scorer": {"@xproj_scorers": "spacy-xproj.CoverageScore.v1"},
         "solver": {"@xproj_solvers": "spacy-xproj.GreedySolver.v1"},
     },
+    "learned": {
+        "@xproj_projectors": "spacy-xproj.CandidateProjector.v1",
+        "extractor": {"@xproj_candidates": "spacy-xproj.NgramCandidates.v1", "max_len": 10},
+        "scorer": {"@xproj_scorers": "spacy-xproj.LearnedScore.v1"},
+        "solver": {"@xproj_solvers": "spacy-xproj.GreedySolver.v1"},
+    },
     "surface": {
         "@xproj_projectors": "spacy-xproj.CandidateProjector.v1",
         "extractor": {"@xproj_candidates": "spacy-xproj.NgramCandidates.v1", "max_len": 10},
@@ -146,12 +152,23 @@ def align_setting(setting: AlignerSetting, pairs: Sequence[Any], seed: Optional[
     return alignments, time.perf_counter() - start
 
 
+def method_config(method: str, fusion_weights: Optional[Path] = None) -> Dict[str, Any]:
+    """The projector config of a benchmark method (``learned`` reads ``fusion_weights`` if given)."""
+    import copy
+
+    cfg = copy.deepcopy(METHODS[method])
+    if fusion_weights is not None and cfg["scorer"]["@xproj_scorers"] == "spacy-xproj.LearnedScore.v1":
+        cfg["scorer"]["weights"] = str(fusion_weights)
+    return cfg
+
+
 def run_benchmark(
     pairs: Sequence[Any],
     settings: Sequence[AlignerSetting],
     methods: Sequence[str],
     seed: Optional[int] = None,
     log: Callable[[str], None] = lambda s: None,
+    fusion_weights: Optional[Path] = None,
 ) -> List[Row]:
     """Every aligner setting x projection method on ``pairs`` (gold ``src.ents`` and ``tgt.ents``)."""
     from spacy.util import registry
@@ -164,7 +181,7 @@ def run_benchmark(
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         raise ConfigError(f"unknown projection method(s) {unknown}; choose from {', '.join(METHODS)}")
-    projectors = {m: registry.resolve({"p": METHODS[m]})["p"] for m in methods}
+    projectors = {m: registry.resolve({"p": method_config(m, fusion_weights)})["p"] for m in methods}
     rows: List[Row] = []
     for setting in settings:
         alignments, align_s = align_setting(setting, pairs, seed)
@@ -224,7 +241,8 @@ def format_rows(rows: Sequence[Row]) -> str:
 
 
 def error_tables(
-    pairs: Sequence[Any], settings: Sequence[AlignerSetting], methods: Sequence[str], seed: Optional[int] = None
+    pairs: Sequence[Any], settings: Sequence[AlignerSetting], methods: Sequence[str], seed: Optional[int] = None,
+    fusion_weights: Optional[Path] = None,
 ) -> Dict[str, Dict[str, Dict[str, int]]]:
     """The error classes (``spacy_xproj.projection.diagnose``) of every aligner setting x method."""
     from spacy.util import registry
@@ -238,7 +256,7 @@ def error_tables(
         alignments, _ = align_setting(setting, pairs, seed)
         aligned = [Pair(p.id, p.src, p.tgt, al, {}) for p, al in zip(pairs, alignments)]
         for method in methods:
-            projector = registry.resolve({"p": METHODS[method]})["p"]
+            projector = registry.resolve({"p": method_config(method, fusion_weights)})["p"]
             out[f"{setting.label} {method}"] = classify_errors(aligned, project_pairs(aligned, projector))
     return out
 
@@ -259,6 +277,10 @@ def europarl_command(
     seed: Optional[int] = typer.Option(None, help="Aligner seed (eflomal)."),
     seeds: Optional[str] = typer.Option(
         None, "--seeds", help="Comma-separated eflomal seeds: one run each, the table shows means (F1 ± half its range)."
+    ),
+    fusion_weights: Optional[Path] = typer.Option(
+        None, "--fusion-weights", help="Weights (from `xproj fit-fusion`) for --method learned; default: the shipped ones.",
+        exists=True, dir_okay=False,
     ),
     errors: bool = typer.Option(False, "--errors", help="Also print the error classes of misses and false positives."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the results as JSON here."),
@@ -285,16 +307,17 @@ def europarl_command(
             seed_list = [int(x) for x in seeds.split(",") if x.strip()]
         except ValueError:
             raise typer.BadParameter(f"--seeds must be comma-separated integers, got {seeds!r}") from None
-        rows = mean_rows([run_benchmark(pairs, settings, methods, k, log=log) for k in seed_list])
+        rows = mean_rows([run_benchmark(pairs, settings, methods, k, log=log, fusion_weights=fusion_weights)
+                          for k in seed_list])
     else:
-        rows = run_benchmark(pairs, settings, methods, seed, log=log)
+        rows = run_benchmark(pairs, settings, methods, seed, log=log, fusion_weights=fusion_weights)
     text = format_rows(rows)
     typer.echo(text)
     if errors:
         from ..projection.diagnose import format_errors
 
         typer.echo("")
-        typer.echo(format_errors(error_tables(pairs, settings, methods, seed)))
+        typer.echo(format_errors(error_tables(pairs, settings, methods, seed, fusion_weights)))
     command = "xproj europarl " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else "xproj europarl"
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)

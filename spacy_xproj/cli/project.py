@@ -59,6 +59,7 @@ class ScoreKind(str, Enum):
     ner_spans = "ner_spans"
     nmt = "nmt"
     fused = "fused"
+    learned = "learned"
 
 
 class SolverKind(str, Enum):
@@ -79,6 +80,7 @@ SCORER_NAMES = {
     "ner": "spacy-xproj.NerScore.v1",
     "ner_spans": "spacy-xproj.NerSpansScore.v1",
     "nmt": "spacy-xproj.NMTScore.v1",
+    "learned": "spacy-xproj.LearnedScore.v1",
 }
 # THESIS's best fusion on MasakhaNER 2.0 is align .5 + ner_spans .5 + nmt 1; nmt needs a model,
 # so the command-line default leaves it out (add it with --weights).
@@ -165,6 +167,7 @@ def build_projector(
     constraint: str = "<=",
     n_proj: int = 1,
     max_candidates: Optional[int] = 20_000,
+    fusion_weights: Optional[Path] = None,
 ) -> Any:
     """The projector the command-line options describe (every part looked up by registered name)."""
     import spacy_xproj  # noqa: F401  (registers the package's functions)
@@ -188,6 +191,10 @@ def build_projector(
         w = _parse_weights(weights)
         parts = {name: _registered("xproj_scorers", SCORER_NAMES[name], "scorer")() for name in w}
         scorer = _registered("xproj_scorers", "spacy-xproj.FusedScore.v1", "scorer")(scorers=parts, weights=w)
+    elif score == "learned":
+        scorer = _registered("xproj_scorers", SCORER_NAMES[score], "scorer")(
+            weights=str(fusion_weights) if fusion_weights else None
+        )
     else:
         scorer = _registered("xproj_scorers", SCORER_NAMES[score], "scorer")()
     solve = _registered("xproj_solvers", SOLVER_NAMES[solver], "solver")()
@@ -252,7 +259,12 @@ def project_command(
     max_len: int = typer.Option(10, "--max-len", help="Longest candidate in words (0 = no limit)."),
     score: ScoreKind = typer.Option(
         ScoreKind.coverage, "--score",
-        help="Matching score: coverage (alignment link scores + surface similarity), surface, align, ner, ner_spans, nmt, fused.",
+        help="Matching score: coverage (alignment link scores + surface similarity), surface, align, ner, ner_spans, nmt, fused, "
+        "learned (a fitted model over span features; see --fusion-weights).",
+    ),
+    fusion_weights: Optional[Path] = typer.Option(
+        None, "--fusion-weights", help="With --score learned: weights from `xproj fit-fusion` (default: the shipped ones).",
+        exists=True, dir_okay=False,
     ),
     weights: str = typer.Option(DEFAULT_FUSED_WEIGHTS, "--weights", help="Fused score weights, e.g. align=0.5,ner_spans=0.5,nmt=1."),
     solver: SolverKind = typer.Option(SolverKind.greedy, "--solver", help="Matching solver (exact = spacy-xproj.ExactSolver.v1)."),
@@ -295,6 +307,7 @@ def project_command(
             constraint=constraint,
             n_proj=n_proj,
             max_candidates=max_candidates or None,
+            fusion_weights=fusion_weights,
         )
     summary = RunSummary("project")
     run_pairs(
@@ -308,3 +321,42 @@ def project_command(
         engine=build_engine(engine, ray_address, workers, gpus_per_worker),
     )
     typer.echo(summary.format())
+
+
+@app.command("fit-fusion")
+def fit_fusion_command(
+    in_paths: List[Path] = typer.Argument(
+        ..., help="Pair JSONL files with alignments and gold entities on both sides (e.g. `xproj align` output).",
+        exists=True, dir_okay=False,
+    ),
+    output: Path = typer.Option(..., "--output", "-o", help="Weights file to write (JSON), for `--fusion-weights`."),
+    l2: float = typer.Option(1.0, "--l2", help="L2 penalty on the standardised weights (larger = simpler model)."),
+    threshold: float = typer.Option(0.15, "--threshold", help="Candidates scoring below this probability are not projected."),
+    max_len: int = typer.Option(10, "--max-len", help="Longest candidate in words (as in `xproj project`)."),
+) -> None:
+    """Fit the learned projection score (spacy-xproj.LearnedScore.v1) on gold pairs.
+
+    Every pair needs an alignment and gold entities on the source and the target side; a few hundred
+    pairs are enough. Use the weights with `xproj project --score learned --fusion-weights FILE` or
+    `[projector.scorer] weights = "FILE"` in a config.
+    """
+    from ..corpus.jsonl import read_pairs
+    from ..projection.candidates import make_ngram_candidates
+    from ..projection.component import projection_input_from_pair
+    from ..projection.learned import fit_fusion
+
+    finite_float(l2, "--l2")
+    if not 0.0 <= threshold < 1.0:
+        raise ConfigError(f"--threshold must be in [0, 1), got {threshold}")
+    positive_int(max_len, "--max-len")
+    examples = []
+    for path in in_paths:
+        for pair in read_pairs(path):
+            if pair.alignment is None:
+                raise InputError("the pair has no alignment (run `xproj align` first)", path, record=pair.id)
+            examples.append((projection_input_from_pair(pair), list(pair.tgt.ents)))
+    model = fit_fusion(examples, make_ngram_candidates(max_len), l2=l2, threshold=threshold,
+                       meta={"fitted_on": ", ".join(p.name for p in in_paths), "pairs": len(examples)})
+    model.to_disk(output)
+    typer.echo(f"fitted on {len(examples)} pairs ({model.meta['n_positive']} gold matches among "
+               f"{model.meta['n_candidates']} candidates); wrote {output}")

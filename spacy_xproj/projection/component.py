@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import copy
 import warnings
-from typing import Any, Callable, Iterable, Iterator, List, Optional, Sequence, Tuple
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span, SpanGroup
@@ -33,6 +34,7 @@ Projection = Tuple[Entity, float]
 Projector = Callable[[ProjectionInput], List[Projection]]
 
 PAIR_CANDIDATES_KEY = "tgt_candidates"  # pair meta key of the same, as [[s, e], ...]
+FUSION_FILE = "fusion.json"  # the learned scorer's weights in a saved pipeline
 PAIR_SCORES_KEY = "xproj_scores"  # pair meta key: scores parallel to tgt.ents after projection
 # Guard rail: at most this many candidates per sentence (unbounded n-grams on a 1,000-word
 # sentence are 500,500 spans, and an overlap matrix over them would need 233 GiB). At the cap the
@@ -332,6 +334,91 @@ class ProjectorComponent:
             for doc, found in zip(docs, project_many(self.projector, inputs)):
                 write_projections(self._target(doc), found, self.span_key)
                 yield doc
+
+    # -- learned scores -------------------------------------------------------------------
+    def _learned_scorer(self) -> Any:
+        """The projector's scorer when it can be fitted (``spacy-xproj.LearnedScore.v1``), else None."""
+        scorer = getattr(self.projector, "scorer", None)
+        return scorer if callable(getattr(scorer, "fit", None)) and hasattr(scorer, "model") else None
+
+    def gold_examples(self, examples: Iterable[Any]) -> List[Tuple[ProjectionInput, List[Entity]]]:
+        """``(projection input, gold target entities)`` of spaCy Examples: the input is read from
+        the predicted Doc (translation, alignment and source entities), the gold target entities
+        from the reference Doc (``source="translation"``: its ``.ents``; ``source="doc"``: the
+        ``.ents`` of its translation, else of the predicted Doc's translation). Examples without a
+        translation and an alignment are skipped."""
+        out: List[Tuple[ProjectionInput, List[Entity]]] = []
+        for eg in examples:
+            doc = eg.predicted if eg.predicted._.xproj_translation is not None else eg.reference
+            if doc._.xproj_translation is None or doc._.xproj_alignment is None:
+                continue  # e.g. the placeholder example of a bare nlp.initialize()
+            inp = projection_input_from_doc(doc, self.source)
+            if self.source == "translation":
+                target = eg.reference
+            else:
+                target = eg.reference._.xproj_translation or doc._.xproj_translation
+            out.append((inp, [Entity(e.start, e.end, e.label_) for e in target.ents]))
+        return out
+
+    def initialize(
+        self,
+        get_examples: Optional[Callable[[], Iterable[Any]]] = None,
+        *,
+        nlp: Optional[Language] = None,
+        l2: float = 1.0,
+    ) -> None:
+        """Fit a learned scorer (``spacy-xproj.LearnedScore.v1``) on gold examples; other projectors
+        have nothing to learn and ignore the call.
+
+        Each Example's predicted Doc carries the source side (``doc._.xproj_translation`` with
+        entities, ``doc._.xproj_alignment``) and its reference Doc the gold target entities. The
+        fitted weights are saved with the pipeline (``to_disk`` writes ``fusion.json``). Without
+        such examples (a bare ``nlp.initialize()``) the current weights are kept.
+        """
+        scorer = self._learned_scorer()
+        if scorer is None or get_examples is None:
+            return
+        pairs = self.gold_examples(get_examples())
+        if not pairs:
+            return  # nothing to fit on (a bare nlp.initialize()): keep the current weights
+        scorer.fit(pairs, getattr(self.projector, "extractor", None), l2=l2,
+                   meta={"fitted_on": f"{len(pairs)} examples given to nlp.initialize"})
+
+    # -- serialisation --------------------------------------------------------------------
+    def _state(self) -> bytes:
+        scorer = self._learned_scorer()
+        return scorer.model.to_bytes() if scorer is not None else b""
+
+    def _load_state(self, data: bytes) -> None:
+        scorer = self._learned_scorer()
+        if scorer is not None and data:
+            from .learned import FusionModel
+
+            scorer.model = FusionModel.from_bytes(data)
+
+    def to_bytes(self, *, exclude: Iterable[str] = tuple()) -> bytes:
+        import srsly
+
+        return srsly.msgpack_dumps({"fusion": self._state()})
+
+    def from_bytes(self, bytes_data: bytes, *, exclude: Iterable[str] = tuple()) -> "ProjectorComponent":
+        import srsly
+
+        self._load_state(srsly.msgpack_loads(bytes_data).get("fusion", b""))
+        return self
+
+    def to_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = tuple()) -> None:
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        state = self._state()
+        if state:
+            (path / FUSION_FILE).write_bytes(state)
+
+    def from_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = tuple()) -> "ProjectorComponent":
+        state = Path(path) / FUSION_FILE
+        if state.exists():
+            self._load_state(state.read_bytes())
+        return self
 
 
 # The best offline configuration measured on Europarl-NER en->de and en->es together
