@@ -25,6 +25,7 @@ the driver still receives exactly one result per batch, so nothing is lost or du
 from __future__ import annotations
 
 import os
+import time
 import traceback
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
@@ -93,6 +94,12 @@ def _portable(err: BaseException) -> BaseException:
 OK, FAILED = 0, 1
 
 
+def _cpu_seconds() -> float:
+    """CPU seconds of this process and the subprocesses it waited for (eflomal's binary)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 class BatchWorker:
     """The actor class: unpickles the batch function once (at start-up), then runs batches."""
 
@@ -106,22 +113,27 @@ class BatchWorker:
             self._fn, self._summary = cloudpickle.loads(payload)
         except Exception as err:  # reported with the first batch, not as an endless restart
             self._error = _portable(err)
+        self._start_cpu: Optional[float] = _cpu_seconds()  # the process's CPU until now
 
     def pid(self) -> int:
         return os.getpid()
 
-    def run(self, item: Any) -> Tuple[int, Any, Tuple[int, Dict[str, int]]]:
+    def run(self, item: Any) -> Tuple[int, Any, Tuple[int, Dict[str, int]], Tuple[float, float]]:
+        """``(status, result or error, (cached, warnings) counted, (CPU seconds of the batch,
+        CPU seconds of the actor's start-up, sent with its first batch only)))``."""
+        start_cpu, self._start_cpu = self._start_cpu or 0.0, None
         if self._error is not None:
-            return FAILED, self._error, (0, {})
+            return FAILED, self._error, (0, {}), (0.0, start_cpu)
+        cpu = _cpu_seconds()
         _reset_summary(self._summary)
         try:
             result = self._fn(item)
         except Exception as err:
-            return FAILED, _portable(err), _summary_delta(self._summary)
+            return FAILED, _portable(err), _summary_delta(self._summary), (_cpu_seconds() - cpu, start_cpu)
         error = getattr(result, "error", None)
         if isinstance(error, BaseException):  # a runner ChunkResult carries its error
             result.error = _portable(error)
-        return OK, result, _summary_delta(self._summary)
+        return OK, result, _summary_delta(self._summary), (_cpu_seconds() - cpu, start_cpu)
 
 
 _REMOTE_CLASS: Any = None
@@ -167,8 +179,6 @@ class RayEngine:
 
     def map(self, process: Any, batches: Iterable[Any], summary: Any = None) -> Iterator[Tuple[Any, Any]]:
         """Yield ``(batch, process(batch))`` for each batch, in input order, computed on the actors."""
-        import time
-
         import cloudpickle
 
         items = iter(batches)
@@ -186,7 +196,10 @@ class RayEngine:
             options["num_gpus"] = self.gpus_per_worker
         worker_class = _remote_class(ray)
         actors = [worker_class.options(**options).remote(payload) for _ in range(self.workers)]
-        self.stats = {"start_s": time.perf_counter() - t0, "wait_s": 0.0, "batches": 0}
+        # For benchmarks: seconds to the first result (actor start-up and the first batch), seconds
+        # the driver waited for results, CPU seconds the actors spent in batches.
+        self.stats = {"first_result_s": 0.0, "wait_s": 0.0, "worker_cpu_s": 0.0, "worker_start_cpu_s": 0.0,
+                      "batches": 0}
         load = [0] * len(actors)  # batches handed to each actor and not finished
         held: Dict[int, Any] = {}  # index -> the batch, until its result is yielded
         refs: Dict[int, Any] = {}  # index -> result ref
@@ -213,8 +226,10 @@ class RayEngine:
                 if next_out == next_in:
                     break
                 t = time.perf_counter()
-                status, result, (cached, warnings) = ray.get(refs.pop(next_out))
+                status, result, (cached, warnings), (cpu, start_cpu) = ray.get(refs.pop(next_out))
                 self.stats["wait_s"] += time.perf_counter() - t
+                self.stats["worker_cpu_s"] += cpu
+                self.stats["worker_start_cpu_s"] += start_cpu
                 if next_out == 0:
                     self.stats["first_result_s"] = time.perf_counter() - t0
                 if next_out not in finished:
