@@ -16,8 +16,9 @@ Reported: seconds, pairs/s, the 2-vs-1-worker speed-up, the overhead of Ray with
 the local engine (``Ray(1) / local - 1``), both **without** and **with** the start-up of the Ray
 instance (``ray.init``, which a user waits for once per command on a machine without a running
 cluster, timed on its own before the runs), and where the CPU time goes: the driver process, the
-actors' batches, and Ray's own processes (raylet, GCS, worker processes outside batches). Actor
-start-up (each actor unpickles the component) is inside the timings, as it is in a real run.
+actors' start-up (a Python process that imports spaCy and unpickles the component), the actors'
+batches (parsing, the step, serialising), and Ray's own processes (raylet, GCS, agents). Actor
+start-up is inside the timings, as it is in a real run.
 
     python bench/ray_scaling.py --out bench/ray_scaling.json
 
@@ -30,7 +31,6 @@ import argparse
 import json
 import os
 import resource
-import statistics
 import sys
 import tempfile
 import time

@@ -13,6 +13,13 @@ step, including corpus-level aligners whose output depends on which pairs share 
 with other settings or another input is refused with the difference and ``--overwrite``.
 
 One writer per output: the run holds ``OUT.lock`` (see :class:`spacy_xproj.atomic.OutputLock`).
+
+Who does what. The runner reads the input as raw lines and hands the engine one :class:`Chunk`
+(the raw lines of one batch) at a time; :class:`BatchStep`, run by the engine (in this process, or
+on a Ray actor), parses and validates the lines, runs the step, checks that it returned one record
+per input with the same ids, and serialises the output lines. The runner then checks the ids for
+duplicates across the whole input, raises the batch's error if it had one (so errors come in input
+order, after every earlier batch was committed), appends the bytes and commits them.
 """
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ How a run goes:
    translator or labeller, and the run summary it counts warnings into) is pickled once with
    cloudpickle and put in the object store once.
 2. ``workers`` actors (``num_cpus=cpus_per_worker``, ``num_gpus=gpus_per_worker``) each unpickle it
-   when they start, so models load once per actor, while the driver reads the first batches.
+   before their first batch, so models load once per actor.
 3. The driver streams the input: it reads a batch of raw lines, hands it to the least busy actor
    and keeps at most ``2 x workers`` batches in flight, so memory stays bounded whatever the input
    size (nothing is staged in the object store beyond those batches).
@@ -27,7 +27,7 @@ from __future__ import annotations
 import os
 import time
 import traceback
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterable, Iterator, Optional, Tuple
 
 from ..errors import ConfigError, MissingExtraError
 
@@ -101,27 +101,38 @@ def _cpu_seconds() -> float:
 
 
 class BatchWorker:
-    """The actor class: unpickles the batch function once (at start-up), then runs batches."""
+    """The actor class: unpickles the batch function once (before its first batch), then runs batches.
 
-    def __init__(self, payload: bytes) -> None:
-        import cloudpickle
+    The pickled function comes as an object-store reference inside every call (``box``: a list,
+    so Ray passes the reference instead of the bytes), not as a constructor argument: an actor
+    that Ray restarts after its process died loads it again from there, and Ray has no
+    constructor argument to keep alive for restarts.
+    """
 
+    def __init__(self) -> None:
+        self._loaded = False
         self._error: Optional[BaseException] = None
         self._fn: Any = None
         self._summary: Any = None
+
+    def _load(self, box: list) -> float:
+        import cloudpickle
+        import ray
+
         try:  # the component is built here, once per actor (and again if Ray restarts it)
-            self._fn, self._summary = cloudpickle.loads(payload)
-        except Exception as err:  # reported with the first batch, not as an endless restart
+            self._fn, self._summary = cloudpickle.loads(ray.get(box[0]))
+        except Exception as err:  # reported with every batch, not as an endless restart
             self._error = _portable(err)
-        self._start_cpu: Optional[float] = _cpu_seconds()  # the process's CPU until now
+        self._loaded = True
+        return _cpu_seconds()  # the process's CPU until now: its start-up
 
     def pid(self) -> int:
         return os.getpid()
 
-    def run(self, item: Any) -> Tuple[int, Any, Tuple[int, Dict[str, int]], Tuple[float, float]]:
+    def run(self, item: Any, box: list) -> Tuple[int, Any, Tuple[int, Dict[str, int]], Tuple[float, float]]:
         """``(status, result or error, (cached, warnings) counted, (CPU seconds of the batch,
         CPU seconds of the actor's start-up, sent with its first batch only)))``."""
-        start_cpu, self._start_cpu = self._start_cpu or 0.0, None
+        start_cpu = 0.0 if self._loaded else self._load(box)
         if self._error is not None:
             return FAILED, self._error, (0, {}), (0.0, start_cpu)
         cpu = _cpu_seconds()
@@ -195,7 +206,8 @@ class RayEngine:
         if self.gpus_per_worker:
             options["num_gpus"] = self.gpus_per_worker
         worker_class = _remote_class(ray)
-        actors = [worker_class.options(**options).remote(payload) for _ in range(self.workers)]
+        actors = [worker_class.options(**options).remote() for _ in range(self.workers)]
+        box = [payload]
         # For benchmarks: seconds to the first result (actor start-up and the first batch), seconds
         # the driver waited for results, CPU seconds the actors spent in batches.
         self.stats = {"first_result_s": 0.0, "wait_s": 0.0, "worker_cpu_s": 0.0, "worker_start_cpu_s": 0.0,
@@ -218,7 +230,7 @@ class RayEngine:
                         load[owner[i]] -= 1
                 while pending is not _END and next_in - next_out < self.max_in_flight:
                     a = min(range(len(actors)), key=load.__getitem__)
-                    refs[next_in] = actors[a].run.remote(pending)
+                    refs[next_in] = actors[a].run.remote(pending, box)
                     held[next_in], owner[next_in] = pending, a
                     load[a] += 1
                     next_in += 1
