@@ -239,12 +239,18 @@ def format_table(report: Dict[str, Any]) -> str:
             )
     lines.append("")
     price = report.get("price_per_core_hour", 0.05)
-    lines.append(f"| step | core-seconds per pair (Ray, 1 worker) | core-hours per million pairs | cost per million at ${price}/core-hour |")
+    lines.append(f"| step | CPU core-seconds per pair (Ray, 1 worker) | core-hours per million pairs | cost per million at ${price}/core-hour |")
     lines.append("|---|---:|---:|---:|")
     for r in report["results"]:
-        per_pair = r["ray_1"]["seconds"] / max(r["ray_1"]["pairs"], 1)
+        one = r["ray_1"]
+        cpu = sum(one.get(k, 0.0) for k in ("cpu_driver_s", "cpu_workers_start_s", "cpu_workers_in_batches_s", "cpu_ray_other_s"))
+        per_pair = cpu / max(one["pairs"], 1)  # all the CPU the run used, start-up included
         hours = per_pair * 1e6 / 3600
         lines.append(f"| {r['step']} | {per_pair:.5f} | {hours:.2f} | ${hours * price:.2f} |")
+    for r in report["results"]:
+        if "init_on_driver_s" in r:
+            lines.append("")
+            lines.append(f"{r['step']}: statistics learned on the driver first in {r['init_on_driver_s']} s (not in the times above).")
     m = report["machine"]
     lines.append("")
     lines.append(
@@ -253,6 +259,14 @@ def format_table(report: Dict[str, Any]) -> str:
         f"median of {report.get('repeat', 1)} interleaved run(s) per configuration. "
         f"Command: `{report['command']}`"
     )
+    cores = m.get("usable_cores", m.get("cores")) or 1
+    if report["load_before"][0] > 0.5 * float(cores):  # type: ignore[arg-type]  # (the runs load it themselves)
+        lines.append("")
+        lines.append(
+            f"**The machine was busy** (load average above half its {cores} cores before the runs): other jobs took CPU time, "
+            "so the wall-clock columns (and the speed-up and overhead computed from them) do not show "
+            "what the engines do; the CPU columns still do. Rerun on an idle machine."
+        )
     return "\n".join(lines) + "\n"
 
 
