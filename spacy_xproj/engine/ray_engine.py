@@ -196,8 +196,8 @@ class RayEngine:
         first = next(items, _END)
         if first is _END:
             return
-        t0 = time.perf_counter()
         ray = ensure_ray(self.address)
+        t0 = time.perf_counter()
         # One pickle for the function and the summary: the closure's reference to the summary
         # stays the same object on the actor, so its counts can be sent back per batch.
         payload = ray.put(cloudpickle.dumps((process, summary)))
