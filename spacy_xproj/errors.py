@@ -1,7 +1,7 @@
 """Errors with a location. Bad input must say *what* and *where*; never a bare traceback."""
 from __future__ import annotations
 
-from typing import Optional, Union
+from typing import Any, Optional, Union
 from pathlib import Path
 
 
@@ -31,6 +31,11 @@ class InputError(XprojError):
         self.line = line
         self.record = record
         super().__init__(f"{': '.join([', '.join(where)]) + ': ' if where else ''}{problem}")
+
+    def __reduce__(self) -> Any:
+        # Pickled whole (not just the message), so an error raised on a worker process keeps
+        # its file, line and record when the driver re-raises it.
+        return (type(self), (self.problem, self.source, self.line, self.record))
 
 
 class ConfigError(XprojError):

@@ -13,11 +13,19 @@ step, including corpus-level aligners whose output depends on which pairs share 
 with other settings or another input is refused with the difference and ``--overwrite``.
 
 One writer per output: the run holds ``OUT.lock`` (see :class:`spacy_xproj.atomic.OutputLock`).
+
+Who does what. The runner reads the input as raw lines and hands the engine one :class:`Chunk`
+(the raw lines of one batch) at a time; :class:`BatchStep`, run by the engine (in this process, or
+on a Ray actor), parses and validates the lines, runs the step, checks that it returned one record
+per input with the same ids, and serialises the output lines. The runner then checks the ids for
+duplicates across the whole input, raises the batch's error if it had one (so errors come in input
+order, after every earlier batch was committed), appends the bytes and commits them.
 """
 from __future__ import annotations
 
 import enum
 import hashlib
+import itertools
 import json
 import math
 import os
@@ -28,7 +36,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
 
 from .atomic import OutputLock, refuse_same_file
-from .corpus.jsonl import PairAppender, read_pairs
+from .corpus.jsonl import PairAppender
 from .errors import ConfigError, InputError, RunWarning
 from .textio import check_input_file
 from .progress import progress as progress_bar
@@ -78,18 +86,6 @@ class RunSummary:
         else:
             parts.append("no warnings")
         return "; ".join(parts)
-
-
-def _batches(items: Iterator[Pair], size: int) -> Iterator[List[Pair]]:
-    """Batch ``k`` is items ``k*size .. (k+1)*size-1``: membership depends on the input alone."""
-    batch: List[Pair] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def record_path_for(out_path: Union[str, Path]) -> Path:
@@ -292,25 +288,110 @@ def run_pairs(
                     command, batch_size, summary, progress, engine)
 
 
+@dataclass
+class Chunk:
+    """One batch of the input as it is read: raw lines (bytes, newline kept), not yet parsed.
+
+    The runner hands these to the engine, so the process that writes does not parse: parsing,
+    the step and serialising the output all happen in :class:`BatchStep`, wherever the engine runs
+    it (here for the local engine, on a worker for Ray).
+    """
+
+    start: int  # line number (1-based) of the first line
+    lines: List[bytes]
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+
+@dataclass
+class ChunkResult:
+    """What :class:`BatchStep` returns for a chunk: the output lines, ready to append.
+
+    ``ids`` are the ids of the input records parsed, in order (the writer checks them for
+    duplicates across the whole input); ``error`` is the first error of the chunk, raised by the
+    writer in input order after that check, so a failing run commits exactly the batches before it.
+    """
+
+    data: bytes
+    ids: List[str]
+    records: int
+    error: Optional[BaseException] = None
+
+
+class BatchStep:
+    """Parse a chunk, run the step on it (counting warnings), check it, serialise the output."""
+
+    def __init__(self, process: BatchFn, summary: "RunSummary", source: Path, command: str) -> None:
+        self.process = process
+        self.summary = summary
+        self.source = source
+        self.command = command
+        self.shown: set = set()
+
+    def __call__(self, chunk: Chunk) -> ChunkResult:
+        from .corpus.jsonl import encode_pairs, parse_pair_line, validate_pair
+        from .textio import decode_line
+
+        ids: List[str] = []
+        batch: List[Pair] = []
+        try:
+            for offset, raw in enumerate(chunk.lines):
+                lineno = chunk.start + offset
+                pair = parse_pair_line(decode_line(raw, self.source, lineno), self.source, lineno)
+                ids.append(pair.id)
+                validate_pair(pair, self.source, lineno)
+                batch.append(pair)
+            result = _counting_warnings(self.process, batch, self.summary, self.shown)
+            if [p.id for p in result] != ids:
+                raise InputError(
+                    f"{self.command}: the step returned ids {[p.id for p in result][:5]}... for input ids "
+                    f"{ids[:5]}... (one output per input, same order, is required)"
+                )
+            return ChunkResult(encode_pairs(result), ids, len(result))
+        except Exception as err:  # raised by the writer, in input order, after the duplicate check
+            return ChunkResult(b"", ids, 0, err)
+
+
+def _chunks(lines: Iterator[Tuple[int, bytes]], size: int, summary: RunSummary) -> Iterator[Chunk]:
+    """Chunk ``k`` is lines ``k*size .. (k+1)*size-1`` of what is left: membership depends on the input alone."""
+    chunk: Optional[Chunk] = None
+    for lineno, raw in lines:
+        summary.records_in += 1
+        if chunk is None:
+            chunk = Chunk(lineno, [])
+        chunk.lines.append(raw)
+        if len(chunk.lines) >= size:
+            yield chunk
+            chunk = None
+    if chunk is not None:
+        yield chunk
+
+
 def _run(in_path: Path, out_path: Path, record_path: Path, process: BatchFn, identity: Dict[str, Any],
          committed: int, committed_bytes: int, command: str, batch_size: int, summary: RunSummary,
          progress: bool, engine: Optional[Any] = None) -> RunSummary:
-    pairs = read_pairs(in_path)
+    from .corpus.jsonl import parse_pair_line, validate_pair
+    from .textio import decode_line, iter_raw_lines
+
+    lines = iter_raw_lines(in_path)
     done_ids = _output_ids(out_path, committed)
-    pending: List[Pair] = []
-    for pair in pairs:
+    seen: set = set()
+    # The records an earlier run committed: checked (as the reader checks them) but not redone.
+    for lineno, raw in itertools.islice(lines, committed):
         summary.records_in += 1
-        if summary.skipped < committed:
-            if pair.id != done_ids[summary.skipped]:
-                raise InputError(
-                    f"cannot resume: the existing output has id {done_ids[summary.skipped]!r} where the "
-                    f"input has {pair.id!r}; rerun with --overwrite to start afresh",
-                    out_path, summary.skipped + 1,
-                )
-            summary.skipped += 1
-            continue
-        pending.append(pair)
-        break
+        pair = parse_pair_line(decode_line(raw, in_path, lineno), in_path, lineno)
+        if pair.id in seen:
+            raise InputError(f"duplicate id {pair.id!r}", in_path, lineno)
+        seen.add(pair.id)
+        validate_pair(pair, in_path, lineno)
+        if pair.id != done_ids[summary.skipped]:
+            raise InputError(
+                f"cannot resume: the existing output has id {done_ids[summary.skipped]!r} where the "
+                f"input has {pair.id!r}; rerun with --overwrite to start afresh",
+                out_path, summary.skipped + 1,
+            )
+        summary.skipped += 1
     if summary.skipped < committed:
         raise InputError(
             f"cannot resume: the existing output has {committed} records but the input only "
@@ -318,42 +399,35 @@ def _run(in_path: Path, out_path: Path, record_path: Path, process: BatchFn, ide
         )
     summary.records_out = summary.skipped
 
-    def rest() -> Iterator[Pair]:
-        yield from pending
-        for p in pairs:
-            summary.records_in += 1
-            yield p
-
     bar = progress_bar(command, unit="pair", initial=summary.skipped, enabled=progress)
     # The output is opened only when the first batch is done, so a run that fails at its start
     # (a model that does not load, a bad first record) leaves no output file behind.
-    shown: set = set()
     created = not out_path.exists()
     out: Optional[PairAppender] = None
+    mapped: Any = None
     try:
         if engine is None:
             from .engine import LocalEngine
 
             engine = LocalEngine()
-
-        def counted(batch: List[Pair]) -> List[Pair]:
-            return _counting_warnings(process, batch, summary, shown)
-
-        for batch, result in engine.map(counted, _batches(rest(), batch_size), summary):
-            if [p.id for p in result] != [p.id for p in batch]:
-                raise InputError(
-                    f"{command}: the step returned ids {[p.id for p in result][:5]}... for input ids "
-                    f"{[p.id for p in batch][:5]}... (one output per input, same order, is required)"
-                )
+        step = BatchStep(process, summary, in_path, command)
+        mapped = engine.map(step, _chunks(lines, batch_size, summary), summary)
+        for chunk, result in mapped:
+            for offset, rid in enumerate(result.ids):
+                if rid in seen:
+                    raise InputError(f"duplicate id {rid!r}", in_path, chunk.start + offset)
+                seen.add(rid)
+            if result.error is not None:
+                raise result.error
             if out is None:
                 _write_record(record_path, identity, committed, committed_bytes, False)
                 out = PairAppender(out_path).__enter__()
-            committed_bytes = out.write(result)
-            committed += len(result)
+            committed_bytes = out.write_bytes(result.data)
+            committed += result.records
             _write_record(record_path, identity, committed, committed_bytes, False)
             summary.records_out = committed
             if bar is not None:
-                bar.update(len(batch))
+                bar.update(len(chunk))
         if out is None:
             out_path.parent.mkdir(parents=True, exist_ok=True)
             out_path.touch()  # an empty input (or a finished run) gives an output file
@@ -375,6 +449,8 @@ def _run(in_path: Path, out_path: Path, record_path: Path, process: BatchFn, ide
             pass  # the next run cuts the torn tail off anyway
         raise
     finally:
+        if mapped is not None and hasattr(mapped, "close"):
+            mapped.close()  # an engine stops its workers
         if out is not None:
             out.__exit__(None, None, None)
         if bar is not None:

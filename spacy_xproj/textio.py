@@ -33,18 +33,34 @@ def check_input_file(path: PathLike) -> Path:
 def iter_lines(path: PathLike) -> Iterator[Tuple[int, str]]:
     """Yield ``(line_number, line)`` (1-based, newline kept) from a UTF-8 file, gzipped if ``.gz``."""
     path = check_input_file(path)
+    for lineno, raw in iter_raw_lines(path):
+        yield lineno, decode_line(raw, path, lineno)
+
+
+def decode_line(raw: bytes, path: PathLike, lineno: int) -> str:
+    """One line's bytes as text; invalid UTF-8 is an InputError naming the file and the line."""
+    try:
+        return raw.decode("utf8")
+    except UnicodeDecodeError as err:
+        raise InputError(
+            f"not valid UTF-8 at byte {err.start} of the line (convert the file to UTF-8)",
+            path, lineno,
+        ) from None
+
+
+def iter_raw_lines(path: PathLike) -> Iterator[Tuple[int, bytes]]:
+    """Yield ``(line_number, bytes)`` (1-based, newline kept, not decoded), gunzipped if ``.gz``.
+
+    :func:`iter_lines` decodes these with :func:`decode_line`; an engine that parses on its workers
+    reads raw lines here and decodes them there, with the same errors.
+    """
+    path = check_input_file(path)
     lineno = 0
     try:
         raw_fh = gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
         with raw_fh as fh:
             for lineno, raw in enumerate(fh, start=1):
-                try:
-                    yield lineno, raw.decode("utf8")
-                except UnicodeDecodeError as err:
-                    raise InputError(
-                        f"not valid UTF-8 at byte {err.start} of the line (convert the file to UTF-8)",
-                        path, lineno,
-                    ) from None
+                yield lineno, raw
     except (EOFError, zlib.error, gzip.BadGzipFile) as err:
         raise InputError(
             f"the compressed file is damaged or truncated after line {lineno} ({err}); download or "

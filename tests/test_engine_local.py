@@ -45,19 +45,21 @@ def test_engines_are_registered_and_options_are_checked() -> None:
 
 
 def test_runner_uses_the_engine_it_is_given(tmp_path: Path) -> None:
-    """run_pairs hands its batches to the engine and writes what the engine returns."""
-    seen: List[List[str]] = []
+    """run_pairs hands its batches to the engine as raw lines (parsed where the engine runs the
+    step) and writes the output bytes the engine returns."""
+    seen: List[object] = []
 
     class Recording(LocalEngine):
         def map(self, process, batches, summary=None):
             for batch, result in super().map(process, batches, summary):
-                seen.append([p.id for p in batch])
+                assert all(isinstance(line, bytes) for line in batch.lines)
+                seen.append((batch.start, len(batch), result.ids))
                 yield batch, result
 
     src = tmp_path / "in.jsonl"
     write_pairs(src, _pairs(5))
     run_pairs(src, tmp_path / "out.jsonl", lambda b: b, command="t", batch_size=2, progress=False, engine=Recording())
-    assert seen == [["p0", "p1"], ["p2", "p3"], ["p4"]]
+    assert seen == [(1, 2, ["p0", "p1"]), (3, 2, ["p2", "p3"]), (5, 1, ["p4"])]
     assert (tmp_path / "out.jsonl").read_bytes() == src.read_bytes()
 
 

@@ -30,6 +30,7 @@ from spacy_xproj.corpus.europarl import read_europarl
 from spacy_xproj.corpus.jsonl import read_pairs, write_pairs
 from spacy_xproj.engine import build_engine
 from spacy_xproj.engine.ray_engine import RayEngine
+from spacy_xproj.errors import InputError
 from spacy_xproj.runner import RunSummary, run_pairs
 from spacy_xproj.types import Alignment, Pair
 
@@ -92,6 +93,41 @@ def test_projection_ray_equals_local_bytes_and_counts(ray_session, aligned: Path
     assert local.records_out == remote.records_out == N_PAIRS
     assert local.warnings.get("candidates_capped", 0) > 0
     assert remote.warnings == local.warnings
+
+
+def test_ray_errors_come_in_input_order_after_the_batches_before_them(ray_session, aligned: Path, tmp_path: Path) -> None:
+    """A duplicate id in batch 3 and a bad line in batch 5 (both found on the actors' side of the
+    work): each engine stops at the first with the reader's message (file, line) and has committed
+    exactly the batches before it."""
+    lines = aligned.read_text(encoding="utf8").splitlines(keepends=True)[:6 * B]
+    lines[3 * B + 2] = lines[1]  # a duplicate of the second record
+    lines[5 * B + 1] = "{not json\n"
+    src = tmp_path / "bad.jsonl"
+    src.write_text("".join(lines), encoding="utf8")
+    for name, engine in (("local", None), ("ray", RayEngine(workers=2))):
+        with pytest.raises(InputError, match=rf"bad.jsonl, line {3 * B + 3}: duplicate id"):
+            _project(src, tmp_path / f"{name}.jsonl", engine)
+        assert complete_lines(tmp_path / f"{name}.jsonl") == 3 * B
+    assert (tmp_path / "ray.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
+
+
+def test_ray_engine_streams_with_a_bounded_window(ray_session) -> None:
+    """The driver hands out at most ``max_in_flight`` (default 2 x workers) batches ahead of the one
+    it is waiting for, so the input is streamed, never staged whole."""
+    taken: List[int] = []
+
+    def items():
+        for i in range(12):
+            taken.append(i)
+            yield i
+
+    engine = RayEngine(workers=1, max_in_flight=3)
+    seen = []
+    for item, result in engine.map(lambda x: x * 10, items()):
+        seen.append((item, result, len(taken)))
+    assert [(i, r) for i, r, _ in seen] == [(i, i * 10) for i in range(12)]
+    # When result k arrives, at most k + 3 items were handed out (the window) and one more read.
+    assert all(n <= k + 3 + 1 for k, (_, _, n) in enumerate(seen)), seen
 
 
 @pytest.mark.slow

@@ -360,7 +360,7 @@ def test_full_disk_or_read_only_folder_during_align_leaves_no_output(tmp_path: P
     src = tmp_path / "in.jsonl"
     write_pairs(src, [pair(i) for i in range(4)])
     out = tmp_path / "out.jsonl"
-    monkeypatch.setattr(PairAppender, "write", _fail_with(err_no))
+    monkeypatch.setattr(PairAppender, "write_bytes", _fail_with(err_no))
     code, _, err = run_main(["project", src, out, "--no-progress"], capsys)
     assert_one_error_line(code, err, str(out), fix)
     assert not out.exists() and not Path(str(out) + ".run.json").exists()
@@ -373,7 +373,7 @@ def test_full_disk_after_some_batches_keeps_only_committed_batches(tmp_path: Pat
     code, _, _ = run_main(["project", src, full, "--no-progress", "--batch-size", "3"], capsys)
     assert code == 0
     out = tmp_path / "out.jsonl"
-    real = PairAppender.write
+    real = PairAppender.write_bytes  # what the runner calls with a batch's bytes
     calls = {"n": 0}
 
     def flaky(self, pairs):
@@ -383,11 +383,11 @@ def test_full_disk_after_some_batches_keeps_only_committed_batches(tmp_path: Pat
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.path))
         return real(self, pairs)
 
-    monkeypatch.setattr(PairAppender, "write", flaky)
+    monkeypatch.setattr(PairAppender, "write_bytes", flaky)
     code, _, err = run_main(["project", src, out, "--no-progress", "--batch-size", "3"], capsys)
     assert_one_error_line(code, err, "disk is full")
     assert out.read_bytes() == b"".join(full.read_bytes().splitlines(keepends=True)[:6])
-    monkeypatch.setattr(PairAppender, "write", real)
+    monkeypatch.setattr(PairAppender, "write_bytes", real)
     code, out_text, _ = run_main(["project", src, out, "--no-progress", "--batch-size", "3"], capsys)
     assert code == 0 and "6 skipped" in out_text
     assert out.read_bytes() == full.read_bytes()

@@ -43,28 +43,45 @@ def read_pairs(path: PathLike, validate: bool = True) -> Iterator[Pair]:
     path = Path(path)
     seen: Set[str] = set()
     for lineno, line in iter_lines(path):
-        if not line.strip():
-            raise InputError("empty line (every line must be one pair record)", path, lineno)
-        try:
-            value = strict_json_loads(line)
-        except json.JSONDecodeError as err:
-            raise InputError(f"invalid JSON: {err.msg} (column {err.colno})", path, lineno) from None
-        except ValueError as err:
-            raise InputError(f"invalid JSON: {err}", path, lineno) from None
-        try:
-            pair = Pair.from_json(value)
-        except (ValueError, KeyError, TypeError) as err:
-            rid = value.get("id") if isinstance(value, dict) else None
-            raise InputError(str(err), path, lineno, rid) from None
+        pair = parse_pair_line(line, path, lineno)
         if pair.id in seen:
             raise InputError(f"duplicate id {pair.id!r}", path, lineno)
         seen.add(pair.id)
         if validate:
-            try:
-                pair.validate()
-            except InputError as err:
-                raise InputError(err.problem, path, lineno, pair.id) from None
+            validate_pair(pair, path, lineno)
         yield pair
+
+
+def parse_pair_line(line: str, path: PathLike, lineno: int) -> Pair:
+    """One line of a pair file as a :class:`Pair`, not yet validated (:func:`read_pairs` checks
+    duplicate ids, then :func:`validate_pair`). Errors name the file, the line and the problem."""
+    if not line.strip():
+        raise InputError("empty line (every line must be one pair record)", path, lineno)
+    try:
+        value = strict_json_loads(line)
+    except json.JSONDecodeError as err:
+        raise InputError(f"invalid JSON: {err.msg} (column {err.colno})", path, lineno) from None
+    except ValueError as err:
+        raise InputError(f"invalid JSON: {err}", path, lineno) from None
+    try:
+        pair = Pair.from_json(value)
+    except (ValueError, KeyError, TypeError) as err:
+        rid = value.get("id") if isinstance(value, dict) else None
+        raise InputError(str(err), path, lineno, rid) from None
+    return pair
+
+
+def validate_pair(pair: Pair, path: PathLike, lineno: int) -> None:
+    """:meth:`Pair.validate`, with the error naming the file and the line."""
+    try:
+        pair.validate()
+    except InputError as err:
+        raise InputError(err.problem, path, lineno, pair.id) from None
+
+
+def encode_pairs(pairs: Iterable[Pair]) -> bytes:
+    """A batch of pairs as the bytes of their JSONL lines (what :class:`PairAppender` writes)."""
+    return "".join(dumps_pair(pair) + "\n" for pair in pairs).encode("utf8")
 
 
 def write_pairs(path: PathLike, pairs: Iterable[Pair]) -> int:
@@ -146,8 +163,11 @@ class PairAppender:
 
     def write(self, pairs: Iterable[Pair]) -> int:
         """Write the batch; return the file size after it (bytes)."""
+        return self.write_bytes(encode_pairs(pairs))
+
+    def write_bytes(self, data: bytes) -> int:
+        """Write a batch already encoded by :func:`encode_pairs`; return the file size after it."""
         assert self._fd is not None, "use PairAppender as a context manager"
-        data = "".join(dumps_pair(pair) + "\n" for pair in pairs).encode("utf8")
         view = memoryview(data)
         while view:
             written = os.write(self._fd, view)

@@ -1,35 +1,39 @@
-"""Engines: how the batches of a long command (translate, label, align, project) are processed.
+"""Engines: where the batches of a long command (translate, label, align, project) are processed.
 
-An engine maps an iterator of input batches (lists of pairs) to an iterator of
-``(batch, processed_batch)`` tuples **in input order**; reading, resuming and writing stay with the
-runner (``spacy_xproj.runner.run_pairs``), so every engine writes through the same writer and gives
-the same output bytes for deterministic steps.
+An engine maps an iterator of items to an iterator of ``(item, process(item))`` tuples **in input
+order**. The runner (``spacy_xproj.runner.run_pairs``) passes chunks of raw input lines and a
+:class:`spacy_xproj.runner.BatchStep` that parses a chunk, runs the step on it and serialises the
+output lines; reading, resuming and writing stay with the runner, so every engine writes through the
+same writer and gives the same output bytes for deterministic steps, and the process that writes
+does almost nothing per record.
 
-* ``spacy-xproj.LocalEngine.v1``: calls the batch function in this process, one batch after another.
-* ``spacy-xproj.RayEngine.v1``: ``ray.data`` ``map_batches`` over an actor pool (``--workers`` actors,
-  each with ``--gpus-per-worker`` GPUs); every actor unpickles the batch function once, so the
-  component it closes over (translator, labeller, aligner with its learned statistics, projector)
-  is built once per actor. Needs the ``ray`` extra: ``pip install "spacy-xproj[ray]"``.
+* ``spacy-xproj.LocalEngine.v1``: calls the function in this process, one item after another.
+* ``spacy-xproj.RayEngine.v1``: a pool of ``--workers`` Ray actors (each with ``--gpus-per-worker``
+  GPUs) with at most 2 x workers items in flight; every actor unpickles the function once, when it
+  starts, so the component it closes over (translator, labeller, aligner with its learned
+  statistics, projector) is built once per actor. Needs the ``ray`` extra:
+  ``pip install "spacy-xproj[ray]"``.
 
 Engines are registered functions in the ``xproj_engines`` registry (entry-point group
-``thinc_xproj_engines``), so other packages can add engines.
+``thinc_xproj_engines``), so other packages can add engines: anything with
+``map(process, items, summary)`` as above (``summary``: the run's :class:`RunSummary`, to which an
+engine that runs ``process`` elsewhere adds the warnings and cache hits counted there).
 """
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Iterable, Iterator, Optional, Tuple
 
 from spacy.util import registry
 
 from ..errors import ConfigError
-from ..types import Pair
 
 if not hasattr(registry, "xproj_engines"):
     registry.create("xproj_engines", entry_points=True)
 engines = registry.xproj_engines  # type: ignore[attr-defined]
 
-BatchFn = Callable[[List[Pair]], List[Pair]]
-Mapped = Iterator[Tuple[List[Pair], List[Pair]]]
+BatchFn = Callable[[Any], Any]
+Mapped = Iterator[Tuple[Any, Any]]
 ENGINE_NAMES = {"local": "spacy-xproj.LocalEngine.v1", "ray": "spacy-xproj.RayEngine.v1"}
 
 
@@ -38,7 +42,7 @@ class LocalEngine:
 
     name = "local"
 
-    def map(self, process: BatchFn, batches: Iterable[List[Pair]], summary: Any = None) -> Mapped:
+    def map(self, process: BatchFn, batches: Iterable[Any], summary: Any = None) -> Mapped:
         """Yield ``(batch, process(batch))`` for each batch, in input order."""
         for batch in batches:
             yield batch, process(batch)

@@ -1,37 +1,40 @@
-"""The Ray engine: ``ray.data`` ``map_batches`` over an actor pool, results in input order.
+"""The Ray engine: a pool of Ray actors, a bounded window of batches in flight, results in input order.
 
 How a run goes:
 
-1. The batch function (with everything it closes over: the projector, the aligner with the
-   statistics the driver learned, a lazily loaded translator or labeller, and the run summary it
-   counts warnings into) is pickled once with cloudpickle.
-2. The runner's batches become the rows of a Ray Dataset (one row = one batch, pickled), one block
-   per batch, so batch boundaries are exactly those of the local engine (eflomal aligns a batch as
-   one corpus: the same boundaries give the same links).
-3. ``map_batches`` runs a callable class over a fixed pool of ``workers`` actors
-   (``concurrency=workers``, ``num_gpus=gpus_per_worker``). Each actor unpickles the batch function
-   at its first batch, so models load once per actor.
-4. With ``preserve_order`` the processed batches come back in input order; the runner writes them
-   with the same writer as the local engine. Warnings and cache hits counted on the actors are
-   sent back with each batch and added to the driver's summary.
+1. The batch function (for the runner: a :class:`spacy_xproj.runner.BatchStep`, which parses a
+   chunk of raw input lines, runs the step and serialises the output lines; with everything it
+   closes over: the projector, the aligner with the statistics the driver learned, a lazily loaded
+   translator or labeller, and the run summary it counts warnings into) is pickled once with
+   cloudpickle and put in the object store once.
+2. ``workers`` actors (``num_cpus=cpus_per_worker``, ``num_gpus=gpus_per_worker``) each unpickle it
+   before their first batch, so models load once per actor.
+3. The driver streams the input: it reads a batch of raw lines, hands it to the least busy actor
+   and keeps at most ``2 x workers`` batches in flight, so memory stays bounded whatever the input
+   size (nothing is staged in the object store beyond those batches).
+4. Results are taken in input order. For the runner a result is the batch's output bytes, so the
+   driver only checks ids, appends and commits. Warnings and cache hits counted on the actors come
+   back with each result and are added to the driver's summary. An error raised on an actor comes
+   back as a value and is raised by the driver when its batch's turn comes, after every earlier
+   batch was written.
 
 Actors are created with ``max_restarts``/``max_task_retries`` (default unlimited): when a worker
-process dies, Ray restarts the actor and reruns the batch; the driver still receives exactly one
-result per batch, so nothing is lost or duplicated.
+process dies, Ray restarts the actor (which unpickles the function again) and reruns its batches;
+the driver still receives exactly one result per batch, so nothing is lost or duplicated.
 """
 from __future__ import annotations
 
-import pickle
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
+import os
+import time
+import traceback
+from typing import Any, Dict, Iterable, Iterator, Optional, Tuple
 
 from ..errors import ConfigError, MissingExtraError
-from ..types import Pair
 
 
 def _import_ray() -> Any:
     try:
         import ray
-        import ray.data  # noqa: F401
     except ImportError:
         raise MissingExtraError("ray[data]", "ray", "The Ray engine (--engine ray)") from None
     return ray
@@ -71,32 +74,91 @@ def _reset_summary(summary: Any) -> None:
         summary.warnings = {}
 
 
+def _portable(err: BaseException) -> BaseException:
+    """``err`` as it can travel back to the driver: with the worker's traceback as a note, and
+    replaced by a RuntimeError with its text when it cannot be pickled."""
+    import cloudpickle
+
+    from ..errors import XprojError
+
+    tb = "".join(traceback.format_exception(type(err), err, err.__traceback__))
+    try:
+        cloudpickle.dumps(err)
+    except Exception:
+        return RuntimeError(f"{type(err).__name__}: {err} (raised on a Ray worker)\n{tb}")
+    if not isinstance(err, XprojError) and hasattr(err, "add_note"):  # our errors say where already
+        err.add_note(f"(raised on a Ray worker, pid {os.getpid()})\n{tb}")
+    return err
+
+
+OK, FAILED = 0, 1
+
+
+def _cpu_seconds() -> float:
+    """CPU seconds of this process and the subprocesses it waited for (eflomal's binary)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 class BatchWorker:
-    """The actor class: unpickles the batch function once, then processes pickled batches."""
+    """The actor class: unpickles the batch function once (before its first batch), then runs batches.
 
-    def __init__(self, payload: bytes) -> None:
-        self._payload = payload
-        self._loaded: Optional[Tuple[Any, Any]] = None
+    The pickled function comes as an object-store reference inside every call (``box``: a list,
+    so Ray passes the reference instead of the bytes), not as a constructor argument: an actor
+    that Ray restarts after its process died loads it again from there, and Ray has no
+    constructor argument to keep alive for restarts.
+    """
 
-    def __call__(self, rows: Dict[str, Any]) -> Dict[str, Any]:
-        import numpy as np
+    def __init__(self) -> None:
+        self._loaded = False
+        self._error: Optional[BaseException] = None
+        self._fn: Any = None
+        self._summary: Any = None
 
-        if self._loaded is None:  # the first batch builds the component (models load here)
-            import cloudpickle
+    def _load(self, box: list) -> float:
+        import cloudpickle
+        import ray
 
-            self._loaded = cloudpickle.loads(self._payload)
-        process, summary = self._loaded
-        out = []
-        for index, blob in zip(rows["index"], rows["batch"]):
-            batch: List[Pair] = pickle.loads(blob)
-            _reset_summary(summary)
-            result = process(batch)
-            out.append(pickle.dumps((int(index), result, _summary_delta(summary)), protocol=5))
-        return {"result": np.array(out, dtype=object)}
+        try:  # the component is built here, once per actor (and again if Ray restarts it)
+            self._fn, self._summary = cloudpickle.loads(ray.get(box[0]))
+        except Exception as err:  # reported with every batch, not as an endless restart
+            self._error = _portable(err)
+        self._loaded = True
+        return _cpu_seconds()  # the process's CPU until now: its start-up
+
+    def pid(self) -> int:
+        return os.getpid()
+
+    def run(self, item: Any, box: list) -> Tuple[int, Any, Tuple[int, Dict[str, int]], Tuple[float, float]]:
+        """``(status, result or error, (cached, warnings) counted, (CPU seconds of the batch,
+        CPU seconds of the actor's start-up, sent with its first batch only)))``."""
+        start_cpu = 0.0 if self._loaded else self._load(box)
+        if self._error is not None:
+            return FAILED, self._error, (0, {}), (0.0, start_cpu)
+        cpu = _cpu_seconds()
+        _reset_summary(self._summary)
+        try:
+            result = self._fn(item)
+        except Exception as err:
+            return FAILED, _portable(err), _summary_delta(self._summary), (_cpu_seconds() - cpu, start_cpu)
+        error = getattr(result, "error", None)
+        if isinstance(error, BaseException):  # a runner ChunkResult carries its error
+            result.error = _portable(error)
+        return OK, result, _summary_delta(self._summary), (_cpu_seconds() - cpu, start_cpu)
+
+
+_REMOTE_CLASS: Any = None
+
+
+def _remote_class(ray: Any) -> Any:
+    global _REMOTE_CLASS
+    if _REMOTE_CLASS is None:
+        _REMOTE_CLASS = ray.remote(BatchWorker)
+    return _REMOTE_CLASS
 
 
 class RayEngine:
-    """Process batches on a pool of Ray actors; yields ``(batch, result)`` in input order."""
+    """Process batches on a pool of Ray actors; yields ``(item, result)`` in input order."""
 
     name = "ray"
 
@@ -108,6 +170,7 @@ class RayEngine:
         cpus_per_worker: float = 1.0,
         max_restarts: int = -1,
         max_task_retries: int = -1,
+        max_in_flight: Optional[int] = None,
     ) -> None:
         if workers < 1:
             raise ConfigError(f"workers must be >= 1, got {workers}")
@@ -118,55 +181,89 @@ class RayEngine:
         self.cpus_per_worker = float(cpus_per_worker)
         self.max_restarts = int(max_restarts)
         self.max_task_retries = int(max_task_retries)
+        # Two batches per actor: one running, one waiting, so an actor never idles while the
+        # driver writes; more only costs memory.
+        self.max_in_flight = int(max_in_flight or 2 * self.workers)
+        if self.max_in_flight < 1:
+            raise ConfigError(f"max_in_flight must be >= 1, got {max_in_flight}")
+        self.stats: Dict[str, float] = {}
 
-    def map(self, process: Any, batches: Iterable[List[Pair]], summary: Any = None) -> Iterator[Tuple[List[Pair], List[Pair]]]:
+    def map(self, process: Any, batches: Iterable[Any], summary: Any = None) -> Iterator[Tuple[Any, Any]]:
+        """Yield ``(batch, process(batch))`` for each batch, in input order, computed on the actors."""
         import cloudpickle
 
-        ray = ensure_ray(self.address)
-        inputs = list(batches)
-        if not inputs:
+        items = iter(batches)
+        first = next(items, _END)
+        if first is _END:
             return
+        ray = ensure_ray(self.address)
+        t0 = time.perf_counter()
         # One pickle for the function and the summary: the closure's reference to the summary
         # stays the same object on the actor, so its counts can be sent back per batch.
-        payload = cloudpickle.dumps((process, summary))
-        ctx = ray.data.DataContext.get_current()
-        ctx.execution_options.preserve_order = True
-        ctx.enable_progress_bars = False
-        rows = [{"index": i, "batch": pickle.dumps(b, protocol=5)} for i, b in enumerate(inputs)]
-        ds = ray.data.from_items(rows, override_num_blocks=len(rows))
-        # ray.data already restarts dead actors and retries their batches without limit (-1);
-        # other values are passed on as actor options.
-        retry_args: Dict[str, Any] = {}
-        if self.max_restarts != -1:
-            retry_args["max_restarts"] = self.max_restarts
-        if self.max_task_retries != -1:
-            retry_args["max_task_retries"] = self.max_task_retries
-        mapped = ds.map_batches(
-            BatchWorker,
-            fn_constructor_args=(payload,),
-            batch_size=1,
-            batch_format="numpy",
-            zero_copy_batch=True,
-            compute=ray.data.ActorPoolStrategy(size=self.workers),
-            num_cpus=self.cpus_per_worker,
-            num_gpus=self.gpus_per_worker or None,
-            **retry_args,
-        )
-        expected = 0
-        for row in mapped.iter_rows():
-            index, result, (cached, warnings) = pickle.loads(row["result"])
-            if index != expected:  # preserve_order guarantees this; never write out of order
-                raise RuntimeError(f"Ray returned batch {index} where batch {expected} was expected")
-            if summary is not None:
-                if cached and hasattr(summary, "cached"):
-                    summary.cached += cached
-                for kind, n in warnings.items():
-                    summary.warn(kind, n)
-            yield inputs[index], result
-            inputs[index] = []  # the driver keeps no batch it has handed on
-            expected += 1
-        if expected != len(inputs):
-            raise RuntimeError(f"Ray returned {expected} batches for {len(inputs)}")
+        payload = ray.put(cloudpickle.dumps((process, summary)))
+        options: Dict[str, Any] = {"num_cpus": self.cpus_per_worker, "max_restarts": self.max_restarts,
+                                   "max_task_retries": self.max_task_retries}
+        if self.gpus_per_worker:
+            options["num_gpus"] = self.gpus_per_worker
+        worker_class = _remote_class(ray)
+        actors = [worker_class.options(**options).remote() for _ in range(self.workers)]
+        box = [payload]
+        # For benchmarks: seconds to the first result (actor start-up and the first batch), seconds
+        # the driver waited for results, CPU seconds the actors spent in batches.
+        self.stats = {"first_result_s": 0.0, "wait_s": 0.0, "worker_cpu_s": 0.0, "worker_start_cpu_s": 0.0,
+                      "batches": 0}
+        load = [0] * len(actors)  # batches handed to each actor and not finished
+        held: Dict[int, Any] = {}  # index -> the batch, until its result is yielded
+        refs: Dict[int, Any] = {}  # index -> result ref
+        owner: Dict[int, int] = {}  # index -> actor
+        finished: set = set()
+        next_in = next_out = 0
+        pending: Any = first
+        try:
+            while True:
+                open_refs = {refs[i]: i for i in refs if i not in finished}
+                if open_refs:  # which batches are done already (so their actor is free)
+                    ready, _ = ray.wait(list(open_refs), num_returns=len(open_refs), timeout=0)
+                    for ref in ready:
+                        i = open_refs[ref]
+                        finished.add(i)
+                        load[owner[i]] -= 1
+                while pending is not _END and next_in - next_out < self.max_in_flight:
+                    a = min(range(len(actors)), key=load.__getitem__)
+                    refs[next_in] = actors[a].run.remote(pending, box)
+                    held[next_in], owner[next_in] = pending, a
+                    load[a] += 1
+                    next_in += 1
+                    pending = next(items, _END)
+                if next_out == next_in:
+                    break
+                t = time.perf_counter()
+                status, result, (cached, warnings), (cpu, start_cpu) = ray.get(refs.pop(next_out))
+                self.stats["wait_s"] += time.perf_counter() - t
+                self.stats["worker_cpu_s"] += cpu
+                self.stats["worker_start_cpu_s"] += start_cpu
+                if next_out == 0:
+                    self.stats["first_result_s"] = time.perf_counter() - t0
+                if next_out not in finished:
+                    load[owner[next_out]] -= 1
+                finished.discard(next_out)
+                del owner[next_out]
+                if summary is not None:
+                    if cached and hasattr(summary, "cached"):
+                        summary.cached += cached
+                    for kind, n in warnings.items():
+                        summary.warn(kind, n)
+                if status == FAILED:
+                    raise result
+                self.stats["batches"] += 1
+                yield held.pop(next_out), result
+                next_out += 1
+        finally:
+            for actor in actors:
+                ray.kill(actor)  # no restart; frees the CPUs/GPUs for the next command
 
     def close(self) -> None:
         pass
+
+
+_END = object()
