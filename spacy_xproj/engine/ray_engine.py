@@ -36,7 +36,7 @@ def _import_ray() -> Any:
     try:
         import ray
     except ImportError:
-        raise MissingExtraError("ray[data]", "ray", "The Ray engine (--engine ray)") from None
+        raise MissingExtraError("ray", "ray", "The Ray engine (--engine ray)") from None
     return ray
 
 
