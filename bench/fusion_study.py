@@ -23,6 +23,7 @@ import spacy_xproj  # noqa: F401,E402
 from spacy_xproj.align.eflomal_backend import vote_links  # noqa: E402
 from spacy_xproj.corpus.europarl import read_europarl  # noqa: E402
 from spacy_xproj.evaluate.metrics import evaluate_pairs  # noqa: E402
+from spacy_xproj.projection.scores import RUNS_KEY  # noqa: E402
 from spacy_xproj.projection.component import project_pairs  # noqa: E402
 from spacy_xproj.settings import data_dir  # noqa: E402
 from spacy_xproj.types import Pair  # noqa: E402
@@ -37,7 +38,9 @@ def default_aligned(lang: str, seed: int, n_runs: int = 4, min_vote: float = flo
     runs = [directions(lang, pairs, seed if k == 0 else seed * 1000 + k) for k in range(n_runs)]
     voters = [r[0] for r in runs] + [r[1] for r in runs]
     # Eflomal.v2 orders the voters fwd0, rev0, fwd1, ...; vote shares do not depend on the order.
-    return [Pair(p.id, p.src, p.tgt, vote_links([v[n] for v in voters], min_vote), {})
+    # The directional runs ride along in the pair meta, as Eflomal.v2 writes them (block evidence).
+    return [Pair(p.id, p.src, p.tgt, vote_links([v[n] for v in voters], min_vote),
+                 {RUNS_KEY: [[r[0][n], r[1][n]] for r in runs]})
             for n, p in enumerate(pairs)]
 
 

@@ -37,6 +37,14 @@ def test_align_writes_alignments_and_resumes_identically(tmp_path: Path, input_f
     assert [p.id for p in out] == [p.id for p in read_pairs(input_file)]
     assert all(p.alignment is not None and len(p.alignment) > 0 for p in out)
     assert out[0].meta["aligner"] == {"name": "spacy-xproj.Eflomal.v2", "initialized_on": "input"}
+    # the directional links of every run ride along (span-level agreement in the coverage score);
+    # the kept links are exactly those with more than half of their votes
+    from spacy_xproj.align.eflomal_backend import vote_links
+    from spacy_xproj.projection.scores import RUNS_KEY
+    for p in out[:5]:
+        runs = p.meta[RUNS_KEY]
+        assert len(runs) == 4 and all(len(r) == 2 for r in runs)
+        assert vote_links([d for r in runs for d in r], 0.5).links == p.alignment.links
 
     # interrupted run: the first batch committed plus half a line of the next, then rerun the
     # same command (the run record says what an interrupted run had committed)

@@ -9,7 +9,8 @@ from spacy_xproj.align.eflomal_backend import vote_links
 from spacy_xproj.errors import ConfigError
 from spacy_xproj.projection.diagnose import classify_errors, classify_pair, format_errors, is_function_word
 from spacy_xproj.projection.matching import ProjectionInput
-from spacy_xproj.projection.scores import align_scores, coverage_scores
+from spacy_xproj.projection.component import project_pairs
+from spacy_xproj.projection.scores import RUNS_KEY, align_scores, block_agreement, coverage_scores
 from spacy_xproj.projection.surface import similarity_matrix, surface_form, word_similarity
 from spacy_xproj.types import Alignment, Entity, Pair, Side
 
@@ -150,3 +151,62 @@ def test_error_classes():
     assert "| no link | 1 | 0 |" in text and text.splitlines()[-1] == "| total | 4 | 3 |"
     with pytest.raises(ValueError):
         classify_errors([gold], [])
+
+
+# ------------------------------------------------------------------ block agreement
+
+
+def _swapped_pair():
+    """``the Member States agree`` -> ``los Estados miembros acuerdan``: in each of 4 runs the
+    forward direction links the name in order, the backward direction crosswise, so every name
+    link has exactly half of the 8 votes and the > 50% vote drops them all."""
+    src = ["the", "Member", "States", "agree"]
+    tgt = ["los", "Estados", "miembros", "acuerdan"]
+    fwd = [(0, 0), (1, 1), (2, 2), (3, 3)]
+    rev = [(0, 0), (1, 2), (2, 1), (3, 3)]
+    runs = [[fwd, rev] for _ in range(4)]
+    alignment = vote_links([fwd, rev] * 4, min_vote=0.5)
+    assert alignment.links == [(0, 0), (3, 3)]
+    pair = Pair("p", Side("en", src, [Entity(1, 3, "ORG")]), Side("es", tgt, []), alignment,
+                {RUNS_KEY: runs})
+    return pair
+
+
+def _project(pair, block_weight=None):
+    score = {"@xproj_scorers": "spacy-xproj.CoverageScore.v1"}
+    if block_weight is not None:
+        score["block_weight"] = block_weight
+    proj = registry.resolve({"p": {
+        "@xproj_projectors": "spacy-xproj.CandidateProjector.v1",
+        "extractor": {"@xproj_candidates": "spacy-xproj.NgramCandidates.v1", "max_len": 10},
+        "scorer": score,
+        "solver": {"@xproj_solvers": "spacy-xproj.GreedySolver.v1"},
+    }})["p"]
+    (out,) = project_pairs([pair], proj)
+    return [(e.start, e.end, e.label) for e in out.tgt.ents]
+
+
+def test_block_agreement_projects_a_swapped_name_whole():
+    pair = _swapped_pair()
+    old = _project(pair, 0.0)
+    assert (1, 3, "ORG") not in old  # link votes alone: truncated to the surface match, or lost
+    assert _project(pair) == [(1, 3, "ORG")]  # the registered default uses block agreement
+    pair.meta = {}  # without the directional runs the default falls back to the link votes
+    assert _project(pair) == old
+    pair = _swapped_pair()
+    cands = [(1, 3), (1, 2), (0, 3), (1, 4)]
+    agree = block_agreement([(1, 3)], cands, pair.meta[RUNS_KEY], 4, 4)
+    # only the exact block: a candidate that cuts it or takes in a word linked elsewhere is not one
+    assert agree[0].tolist() == [1.0, 0.0, 0.0, 0.0]
+
+
+def test_block_agreement_needs_a_majority_of_runs_and_no_link_from_outside():
+    fwd = [(1, 1), (2, 2)]
+    rev = [(1, 2), (2, 1)]
+    other = [(1, 1)], [(0, 1)]  # a run that disagrees: the backward link comes from outside
+    assert block_agreement([(1, 3)], [(1, 3)], [[fwd, rev], [fwd, rev], other, other], 4, 4)[0, 0] == 0.0
+    three = block_agreement([(1, 3)], [(1, 3)], [[fwd, rev]] * 3 + [other], 4, 4)[0, 0]
+    assert three == pytest.approx(0.75)
+    # a source word outside the entity linked (backward) into the block breaks it
+    rev_out = [(1, 2), (2, 1), (0, 1)]
+    assert block_agreement([(1, 3)], [(1, 3)], [[fwd, rev_out]] * 4, 4, 4)[0, 0] == 0.0

@@ -485,8 +485,12 @@ class EflomalAligner:
         eflomal behaviour). Otherwise every run (``n_runs``, seeds derived from ``seed``) votes: with
         ``symmetrize="vote"`` each direction of each run is one voter, else each symmetrised run is
         one; a link's score is its share of the votes and links with a share above ``min_vote`` are
-        kept (see :func:`vote_links`).
+        kept (see :func:`vote_links`). With ``symmetrize="vote"`` the directional links of every run
+        are kept in ``last_runs`` (per pair: ``[[forward, backward], ...]``, both as ``(src, tgt)``
+        links), which ``xproj align`` stores in the pair meta for span-level agreement
+        (``CoverageScore.v1``'s ``block_weight``).
         """
+        self.last_runs: Optional[List[List[List[Links]]]] = None
         if self.n_runs == 1 and self.symmetrize != "vote":
             fwd, rev = self.align_directions(src, tgt)
             return [
@@ -494,10 +498,13 @@ class EflomalAligner:
                 for f, r, s, t in zip(fwd, rev, src, tgt)
             ]
         voters: List[List[Links]] = []
+        self.last_runs = [[] for _ in src] if self.symmetrize == "vote" else None
         for run in range(self.n_runs):
             fwd, rev = self._run_copy(run).align_directions(src, tgt)
             if self.symmetrize == "vote":
                 voters += [fwd, rev]
+                for k, (f, r) in enumerate(zip(fwd, rev)):
+                    self.last_runs[k].append([[list(x) for x in f], [list(x) for x in r]])
             else:
                 voters.append([symmetrize_links(f, r, self.symmetrize, len(s), len(t))
                                for f, r, s, t in zip(fwd, rev, src, tgt)])

@@ -138,6 +138,7 @@ def align_command(
     from .. import align as _align  # noqa: F401  (registers the backends)
     from ..align.backtranslation import align_pairs, back_translate_pairs
     from ..align.eflomal_backend import read_parallel
+    from ..projection.scores import RUNS_KEY
     from ..types import Pair
 
     positive_int(batch_size, "--batch-size")
@@ -208,6 +209,9 @@ def align_command(
             else:
                 alignments = backend([p.src.words for p in batch], [p.tgt.words for p in batch])
                 out = [Pair(p.id, p.src, p.tgt, al, dict(p.meta)) for p, al in zip(batch, alignments)]
+                runs = getattr(backend, "last_runs", None)  # directional runs: span-level agreement
+                for p, r in zip(out, runs or ()):
+                    p.meta[RUNS_KEY] = r
             for p in out:
                 p.meta["aligner"] = dict(meta_value)
             return out

@@ -126,9 +126,14 @@ class Row:
 
 
 def align_setting(setting: AlignerSetting, pairs: Sequence[Any], seed: Optional[int] = None) -> Tuple[List[Any], float]:
-    """Alignments of ``pairs`` (src -> tgt) under one aligner setting, and the seconds it took."""
+    """``pairs`` (src -> tgt) aligned under one aligner setting, and the seconds it took.
+
+    As ``xproj align`` does, an aligner's directional runs (``Eflomal.v2``) go into the pair meta
+    for the coverage score's span-level agreement."""
     from ..align.eflomal_backend import read_parallel
     from ..errors import ConfigError
+    from ..projection.scores import RUNS_KEY
+    from ..types import Pair
     from .align import build_aligner
 
     overrides = dict(setting.options or {})
@@ -146,10 +151,13 @@ def align_setting(setting: AlignerSetting, pairs: Sequence[Any], seed: Optional[
         else:
             aligner.initialize(read_parallel(setting.init))
     size = setting.batch_size or max(1, len(pairs))
-    alignments: List[Any] = []
+    aligned: List[Any] = []
     for k in range(0, len(pairs), size):
-        alignments.extend(aligner(src[k:k + size], tgt[k:k + size]))
-    return alignments, time.perf_counter() - start
+        alignments = aligner(src[k:k + size], tgt[k:k + size])
+        runs = getattr(aligner, "last_runs", None) or [None] * len(alignments)
+        aligned.extend(Pair(p.id, p.src, p.tgt, al, {RUNS_KEY: r} if r else {})
+                       for p, al, r in zip(pairs[k:k + size], alignments, runs))
+    return aligned, time.perf_counter() - start
 
 
 def method_config(method: str, fusion_weights: Optional[Path] = None) -> Dict[str, Any]:
@@ -184,8 +192,7 @@ def run_benchmark(
     projectors = {m: registry.resolve({"p": method_config(m, fusion_weights)})["p"] for m in methods}
     rows: List[Row] = []
     for setting in settings:
-        alignments, align_s = align_setting(setting, pairs, seed)
-        aligned = [Pair(p.id, p.src, p.tgt, al, {}) for p, al in zip(pairs, alignments)]
+        aligned, align_s = align_setting(setting, pairs, seed)
         for method in methods:
             start = time.perf_counter()
             projected = project_pairs(aligned, projectors[method])
@@ -253,8 +260,7 @@ def error_tables(
 
     out: Dict[str, Dict[str, Dict[str, int]]] = {}
     for setting in settings:
-        alignments, _ = align_setting(setting, pairs, seed)
-        aligned = [Pair(p.id, p.src, p.tgt, al, {}) for p, al in zip(pairs, alignments)]
+        aligned, _ = align_setting(setting, pairs, seed)
         for method in methods:
             projector = registry.resolve({"p": method_config(method, fusion_weights)})["p"]
             out[f"{setting.label} {method}"] = classify_errors(aligned, project_pairs(aligned, projector))

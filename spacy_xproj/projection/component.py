@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 import warnings
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span, SpanGroup
@@ -219,8 +219,16 @@ def projection_input_from_pair(pair: Pair) -> ProjectionInput:
         tgt_lang=pair.tgt.lang,
         tgt_probs=pair.tgt.probs,
         tgt_ner_spans=spans,
-        extra={"id": pair.id},
+        extra=_extra(pair),
     )
+
+
+def _extra(pair: Pair) -> Dict[str, Any]:
+    from .scores import RUNS_KEY
+    extra: Dict[str, Any] = {"id": pair.id}
+    if pair.meta and pair.meta.get(RUNS_KEY):
+        extra[RUNS_KEY] = pair.meta[RUNS_KEY]
+    return extra
 
 
 def project_pair(pair: Pair, projector: Projector) -> Pair:

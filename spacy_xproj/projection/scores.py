@@ -204,6 +204,90 @@ def coverage_scores(
     return out
 
 
+RUNS_KEY = "xproj_alignment_runs"  # pair meta / projection input extra: [[fwd links, rev links], ...]
+
+
+def _range_min_rows(rows: np.ndarray, ts: np.ndarray, te: np.ndarray) -> np.ndarray:
+    return -_range_max_rows(-rows, ts, te)
+
+
+def _link_ranges(links: np.ndarray, by: int, n: int, big: int) -> Tuple[np.ndarray, np.ndarray]:
+    """Per word ``w`` of side ``by`` (0 = source, 1 = target): the lowest and highest index on the
+    other side among the links of ``w`` (``big`` / ``-1`` for an unlinked word)."""
+    lo = np.full(n, big, dtype=np.int64)
+    hi = np.full(n, -1, dtype=np.int64)
+    if len(links):
+        np.minimum.at(lo, links[:, by], links[:, 1 - by])
+        np.maximum.at(hi, links[:, by], links[:, 1 - by])
+    return lo, hi
+
+
+def _src_range(values: np.ndarray, ps: np.ndarray, pe: np.ndarray, op: Callable) -> np.ndarray:
+    return np.array([op(values[s:e]) for s, e in zip(ps, pe)], dtype=np.int64)
+
+
+def block_agreement(
+    src_spans: Sequence[Tuple[int, int]],
+    tgt_spans: Sequence[Tuple[int, int]],
+    runs: Sequence[Tuple[Sequence[Sequence[int]], Sequence[Sequence[int]]]],
+    n_src: int,
+    n_tgt: int,
+) -> np.ndarray:
+    """Span-level agreement of the two directions of each aligner run.
+
+    ``runs`` holds one ``(forward links, backward links)`` pair per run, both as ``(src, tgt)``
+    links (forward: the links eflomal chose for each source word, backward: for each target word).
+    Run ``r`` agrees on ``(p, t)`` when the two directions enclose the same block even if the
+    word pairs differ (a two-word name in swapped order: one direction links in order, the other
+    crosswise, and every single link gets exactly half of the votes):
+
+    * the forward links of p's words land inside ``t`` and span it exactly (``t`` starts at the
+      first and ends at the last of them), and the backward links of t's words land inside ``p``;
+    * no link of the run enters the block from outside (forward links into ``t`` come from ``p``,
+      backward links into ``p`` come from ``t``).
+
+    The run then scores ``2 min(a, b) / (|p| + |t|)`` with ``a`` / ``b`` the words of ``p`` / ``t``
+    that have a link, else 0. Returns the mean over the runs where more than half of the runs
+    agree (the majority rule of the link vote, at block level), 0 elsewhere; shape
+    ``(len(src_spans), len(tgt_spans))``.
+    """
+    ps, pe = _span_arrays(src_spans)
+    ts, te = _span_arrays(tgt_spans)
+    out = np.zeros((len(ps), len(ts)), dtype=np.float64)
+    if not len(ps) or not len(ts) or not runs:
+        return out
+    big = max(n_src, n_tgt) + 1
+    lengths = (pe - ps)[:, None] + (te - ts)[None, :]
+    agreeing = np.zeros(out.shape, dtype=np.int64)
+    for fwd, rev in runs:
+        f = np.asarray(fwd, dtype=np.int64).reshape(-1, 2)
+        b = np.asarray(rev, dtype=np.int64).reshape(-1, 2)
+        f_lo, f_hi = _link_ranges(f, 0, n_src, big)  # forward, by source word
+        b_lo, b_hi = _link_ranges(b, 1, n_tgt, big)  # backward, by target word
+        fin_lo, fin_hi = _link_ranges(f, 1, n_tgt, big)  # forward links into each target word
+        bin_lo, bin_hi = _link_ranges(b, 0, n_src, big)  # backward links into each source word
+        f_linked = np.concatenate(([0], np.cumsum(f_hi >= 0)))
+        b_linked = np.concatenate(([0], np.cumsum(b_hi >= 0)))
+        p_lo, p_hi = _src_range(f_lo, ps, pe, np.min), _src_range(f_hi, ps, pe, np.max)
+        pin_lo, pin_hi = _src_range(bin_lo, ps, pe, np.min), _src_range(bin_hi, ps, pe, np.max)
+        t_lo = _range_min_rows(b_lo[None, :].astype(np.float64), ts, te)[0]
+        t_hi = _range_max_rows(b_hi[None, :].astype(np.float64), ts, te)[0]
+        tin_lo = _range_min_rows(fin_lo[None, :].astype(np.float64), ts, te)[0]
+        tin_hi = _range_max_rows(fin_hi[None, :].astype(np.float64), ts, te)[0]
+        a_n = f_linked[pe] - f_linked[ps]
+        b_n = b_linked[te] - b_linked[ts]
+        agree = (
+            (a_n[:, None] > 0) & (b_n[None, :] > 0)
+            & (p_lo[:, None] == ts[None, :]) & (p_hi[:, None] == te[None, :] - 1)
+            & (t_lo[None, :] >= ps[:, None]) & (t_hi[None, :] < pe[:, None])
+            & ((tin_hi[None, :] < 0) | ((tin_lo[None, :] >= ps[:, None]) & (tin_hi[None, :] < pe[:, None])))
+            & ((pin_hi[:, None] < 0) | ((pin_lo[:, None] >= ts[None, :]) & (pin_hi[:, None] < te[None, :])))
+        )
+        out += np.where(agree, 2.0 * np.minimum(a_n[:, None], b_n[None, :]) / np.maximum(lengths, 1), 0.0)
+        agreeing += agree
+    return np.where(agreeing > len(runs) / 2, out / len(runs), 0.0)
+
+
 def evidence_matrix(
     inp: ProjectionInput,
     alignment_weight: float = 1.0,
@@ -238,6 +322,7 @@ def make_coverage_score(
     min_similarity: float = 0.5,
     free_inside: bool = True,
     link_scores: bool = True,
+    block_weight: float = 0.7,
 ) -> Scorer:
     """Soft-link coverage (see ``coverage_scores``) over alignment links and surface similarity.
 
@@ -246,15 +331,28 @@ def make_coverage_score(
     ``link_scores = false`` counts every link as 1. A pair of words spelled
     alike (``surface_form`` trigram Dice >= ``min_similarity``) counts as a link of that strength,
     so a name the aligner left unlinked is still found.
+
+    ``block_weight > 0`` adds span-level agreement of the aligner's directional runs when the
+    pair carries them (``Eflomal.v2`` through ``xproj align``, see ``block_agreement``): the score
+    of ``(p, t)`` is at least ``block_weight`` times the runs' block agreement, so a name whose
+    word order differs (links that each got half of the votes and were dropped) is still projected
+    whole. 0 turns it off; without directional runs it has no effect.
     """
     _check_weight("alignment_weight", alignment_weight)
+    _check_weight("block_weight", block_weight)
     _check_weight("surface_weight", surface_weight)
     if not 0.0 <= min_similarity <= 1.0:
         raise ConfigError(f"min_similarity must be in [0, 1], got {min_similarity}")
 
     def coverage_score(inp: ProjectionInput, candidates: Sequence[Span]) -> np.ndarray:
         M = evidence_matrix(inp, alignment_weight, surface_weight, min_similarity, link_scores)
-        return coverage_scores([e.span for e in inp.src_ents], candidates, M, free_inside)
+        src_spans = [e.span for e in inp.src_ents]
+        out = coverage_scores(src_spans, candidates, M, free_inside)
+        runs = inp.extra.get(RUNS_KEY) if block_weight > 0 else None
+        if runs:
+            blocks = block_agreement(src_spans, candidates, runs, len(inp.src_words), len(inp.tgt_words))
+            out = np.maximum(out, block_weight * blocks)
+        return out
 
     return coverage_score
 
@@ -263,7 +361,7 @@ def make_coverage_score(
 def make_surface_score(min_similarity: float = 0.5, free_inside: bool = True) -> Scorer:
     """Orthographic score alone: coverage of the entity's words by target words spelled alike
     (transliterated, case- and diacritic-insensitive, word-order-free); no alignment needed."""
-    return make_coverage_score(0.0, 1.0, min_similarity, free_inside)
+    return make_coverage_score(0.0, 1.0, min_similarity, free_inside, block_weight=0.0)
 
 
 # --------------------------------------------------------------------------------------------
