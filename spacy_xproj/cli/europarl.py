@@ -32,19 +32,19 @@ METHODS: Dict[str, Dict[str, Any]] = {
     "heuristic-nothr": {"@xproj_projectors": "spacy-xproj.HeuristicProjector.v1", "length_ratio_threshold": None},
     "candidates": {
         "@xproj_projectors": "spacy-xproj.CandidateProjector.v1",
-        "extractor": {"@xproj_candidates": "spacy-xproj.NgramCandidates.v1", "max_len": 10},
+        "extractor": {"@xproj_candidates": "spacy-xproj.NgramCandidates.v1"},
         "scorer": {"@xproj_scorers": "spacy-xproj.AlignScore.v1"},
         "solver": {"@xproj_solvers": "spacy-xproj.GreedySolver.v1"},
     },
     "coverage": {
         "@xproj_projectors": "spacy-xproj.CandidateProjector.v1",
-        "extractor": {"@xproj_candidates": "spacy-xproj.NgramCandidates.v1", "max_len": 10},
+        "extractor": {"@xproj_candidates": "spacy-xproj.NgramCandidates.v1"},
         "scorer": {"@xproj_scorers": "spacy-xproj.CoverageScore.v1"},
         "solver": {"@xproj_solvers": "spacy-xproj.GreedySolver.v1"},
     },
     "surface": {
         "@xproj_projectors": "spacy-xproj.CandidateProjector.v1",
-        "extractor": {"@xproj_candidates": "spacy-xproj.NgramCandidates.v1", "max_len": 10},
+        "extractor": {"@xproj_candidates": "spacy-xproj.NgramCandidates.v1"},
         "scorer": {"@xproj_scorers": "spacy-xproj.SurfaceScore.v1"},
         "solver": {"@xproj_solvers": "spacy-xproj.GreedySolver.v1"},
     },
@@ -52,13 +52,13 @@ METHODS: Dict[str, Dict[str, Any]] = {
     # (same optimum; the DP is much faster).
     "candidates-milp": {
         "@xproj_projectors": "spacy-xproj.CandidateProjector.v1",
-        "extractor": {"@xproj_candidates": "spacy-xproj.NgramCandidates.v1", "max_len": 10},
+        "extractor": {"@xproj_candidates": "spacy-xproj.NgramCandidates.v1"},
         "scorer": {"@xproj_scorers": "spacy-xproj.AlignScore.v1"},
         "solver": {"@xproj_solvers": "spacy-xproj.MilpSolver.v1"},
     },
     "candidates-exact": {
         "@xproj_projectors": "spacy-xproj.CandidateProjector.v1",
-        "extractor": {"@xproj_candidates": "spacy-xproj.NgramCandidates.v1", "max_len": 10},
+        "extractor": {"@xproj_candidates": "spacy-xproj.NgramCandidates.v1"},
         "scorer": {"@xproj_scorers": "spacy-xproj.AlignScore.v1"},
         "solver": {"@xproj_solvers": "spacy-xproj.ExactSolver.v1"},
     },
