@@ -27,6 +27,7 @@ import typer
 
 from .app import app
 
+# Settings a method does not name take their registered function's defaults (e.g. the n-gram length).
 METHODS: Dict[str, Dict[str, Any]] = {
     "heuristic": {"@xproj_projectors": "spacy-xproj.HeuristicProjector.v1"},
     "heuristic-nothr": {"@xproj_projectors": "spacy-xproj.HeuristicProjector.v1", "length_ratio_threshold": None},
