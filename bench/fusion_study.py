@@ -122,9 +122,10 @@ def examples(lang: str, seed: int):
 def learned_projector(model):
     from spacy.util import registry
     from spacy_xproj.cli.europarl import METHODS
-    from spacy_xproj.projection.learned import LearnedScorer
+    from spacy_xproj.cli.config import registered_default
+    from spacy_xproj.projection.learned import LearnedScorer, make_learned_score
     proj = registry.resolve({"p": METHODS["coverage"]})["p"]
-    proj.scorer = LearnedScorer(model)
+    proj.scorer = LearnedScorer(model, registered_default(make_learned_score, "min_similarity"))
     return proj
 
 

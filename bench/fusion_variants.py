@@ -27,6 +27,8 @@ from spacy_xproj.projection.learned import (  # noqa: E402
     FEATURES, candidate_features, evidence_parts, fit_logistic, gold_targets,
 )
 from spacy_xproj.projection.matching import MatchingProblem  # noqa: E402
+from spacy_xproj.projection.learned import FREE_INSIDE, make_learned_score  # noqa: E402
+from spacy_xproj.cli.config import registered_default  # noqa: E402
 from spacy_xproj.projection.scores import alignment_weights, coverage_scores  # noqa: E402
 from spacy_xproj.projection.solvers import make_greedy_solver  # noqa: E402
 from spacy_xproj.types import Entity  # noqa: E402
@@ -41,6 +43,7 @@ EXTRA = UNLINKED + CAPS + WEAK
 ALL = tuple(FEATURES) + EXTRA
 IDX = {n: k for k, n in enumerate(ALL)}
 SOLVE = make_greedy_solver()
+MIN_SIM = registered_default(make_learned_score, "min_similarity")
 
 
 def extra_features(inp, cands, weak_alignment) -> np.ndarray:
@@ -48,7 +51,7 @@ def extra_features(inp, cands, weak_alignment) -> np.ndarray:
     P, T = len(inp.src_ents), len(cands)
     X = np.zeros((P, T, len(EXTRA)))
     E = {n: k for k, n in enumerate(EXTRA)}
-    A, S = evidence_parts(inp)
+    A, S = evidence_parts(inp, MIN_SIM)
     M = np.maximum(A, S)
     n_src, n_tgt = M.shape
     c = np.asarray(cands)
@@ -73,7 +76,7 @@ def extra_features(inp, cands, weak_alignment) -> np.ndarray:
     X[:, :, E["next_cap"]] = next_cap
     X[:, :, E["cap_share"]] = (uc[te] - uc[ts]) / tlen
     W = alignment_weights(weak_alignment, n_src, n_tgt, True)
-    X[:, :, E["coverage_weak"]] = coverage_scores([e.span for e in inp.src_ents], cands, W)
+    X[:, :, E["coverage_weak"]] = coverage_scores([e.span for e in inp.src_ents], cands, W, FREE_INSIDE)
     for k, ent in enumerate(inp.src_ents):
         s, e = ent.start, ent.end
         linked = (M[s:e].max(axis=0) > 0).astype(float)
@@ -109,7 +112,7 @@ def data(key):
                 rows.append(None)
                 continue
             cands = extractor(inp)
-            X = np.concatenate([candidate_features(inp, cands), extra_features(inp, cands, w.alignment)], 2)
+            X = np.concatenate([candidate_features(inp, cands, MIN_SIM), extra_features(inp, cands, w.alignment)], 2)
             y = gold_targets(inp, list(p.tgt.ents), np.maximum(X[:, :, 0], X[:, :, IDX["coverage_weak"]]), cands)
             rows.append((cands, X.astype(np.float32), y))
         _DATA[key] = rows
@@ -264,7 +267,7 @@ def oracle() -> None:
 def extend() -> None:
     """Coverage, then grow each projection over adjacent capitalised words without evidence while
     it is shorter than its source entity."""
-    from spacy_xproj.projection.scores import evidence_matrix
+    from spacy_xproj.projection.scores import evidence_matrix, make_coverage_score
 
     base = fs.coverage_projector()
 
@@ -272,7 +275,8 @@ def extend() -> None:
         out = base(inp)
         if not out:
             return out
-        M = evidence_matrix(inp)
+        M = evidence_matrix(inp, *(registered_default(make_coverage_score, k) for k in
+                                   ("alignment_weight", "surface_weight", "min_similarity", "link_scores")))
         linked = M.max(axis=0) > 0
         taken = {k for e, _ in out for k in range(e.start, e.end)}
         W = inp.tgt_words

@@ -2,9 +2,12 @@
 
     python scripts/fetch_assets.py [--extra] [--only PREFIX ...] [--vars.NAME VALUE ...]
 
-``project.yml`` names its MasakhaNER 2.0 and MAFAND-MT assets with ``${vars.lang}`` and
-``${vars.src_lang}`` in their paths, so only the chosen language's files are fetched; pass the same
-``--vars.lang X`` overrides as to ``spacy project run``. Their MD5 sums (and the pinned upstream URLs
+``project.yml`` names its MasakhaNER 2.0 and MAFAND-MT assets with ``${vars.lang}`` in their paths,
+so only the chosen language's files are fetched; pass the same ``--vars.lang X`` overrides as to
+``spacy project run``. A MAFAND-MT file is kept under its target language
+(``assets/mafand_mt/wol/train.jsonl``) and fetched from its upstream pair (``fr-wol``): the pair's
+first language is ``--vars.src_lang``, and ``auto`` (the default) takes the one pair of the language
+in the table (en, or fr for bam bbj ewe fon mos wol). Their MD5 sums (and the pinned upstream URLs
 of every language) are in ``configs/assets.tsv`` (written by ``scripts/make_asset_table.py``); an
 asset that is not in that table (a language or MAFAND pair that does not exist upstream) stops
 the run before any work, naming the pairs that do exist.
@@ -94,6 +97,44 @@ def copy_verified(src: Path, dest: Path, checksum: Optional[str]) -> None:
 
 TABLE = Path("configs") / "assets.tsv"
 TABLE_PREFIXES = ("assets/masakhaner2/", "assets/mafand_mt/")
+AUTO = "auto"  # src_lang: the first language of the MAFAND-MT pair of `lang` (en or fr)
+MAFAND = "assets/mafand_mt/"
+
+
+def mafand_pairs(lang: str, table: Dict[str, Tuple[str, Optional[str]]]) -> List[str]:
+    """The first languages of the MAFAND-MT pairs of ``lang`` in the table (``["fr"]`` for wol)."""
+    out = set()
+    for dest in table:
+        if dest.startswith(MAFAND):
+            first, _, second = Path(dest).parts[2].partition("-")
+            if second == lang:
+                out.add(first)
+    return sorted(out)
+
+
+def resolve_src_lang(lang: str, src_lang: str, table: Dict[str, Tuple[str, Optional[str]]]) -> str:
+    """``src_lang``, or for ``auto`` the first language of the MAFAND-MT pair of ``lang``
+    (every MasakhaNER 2.0 language has exactly one: en, or fr for bam bbj ewe fon mos wol)."""
+    if src_lang != AUTO:
+        return src_lang
+    found = mafand_pairs(lang, table)
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise SystemExit(
+            f"error: src_lang auto: no MAFAND-MT pair has {lang!r} (configs/assets.tsv); "
+            "set --vars.src_lang to the source language"
+        )
+    raise SystemExit(f"error: src_lang auto: MAFAND-MT pairs {lang!r} with {', '.join(found)}; set --vars.src_lang")
+
+
+def table_key(dest: str, src_lang: str) -> str:
+    """The asset table's name of a destination: a MAFAND-MT file is kept under its language
+    (``assets/mafand_mt/wol/train.jsonl``) and listed under its upstream pair (``fr-wol``)."""
+    parts = Path(dest).parts
+    if dest.startswith(MAFAND) and len(parts) == 4 and "-" not in parts[2]:
+        return f"{MAFAND}{src_lang}-{parts[2]}/{parts[3]}"
+    return dest
 
 
 def load_table(project_dir: Path) -> Dict[str, Tuple[str, Optional[str]]]:
@@ -139,15 +180,29 @@ def fetch(
     from weasel.cli.assets import check_private_asset, fetch_asset
     from weasel.util import get_checksum, load_project_config
 
-    config = load_project_config(project_dir, overrides=overrides or {})
+    overrides = dict(overrides or {})
+    config = load_project_config(project_dir, overrides=overrides)
+    table = load_table(project_dir)
+    # the command-line values: load_project_config substitutes them but leaves config["vars"] as written
+    variables = {**config.get("vars", {}), **{k[len("vars."):]: v for k, v in overrides.items() if k.startswith("vars.")}}
+    src_lang = str(variables.get("src_lang", ""))
+    wanted = [a["dest"] for a in config.get("assets", []) if not only or any(a["dest"].startswith(p) for p in only)]
+    if src_lang == AUTO and any(d.startswith(MAFAND) for d in wanted):
+        src_lang = resolve_src_lang(str(variables.get("lang")), AUTO, table)
+        print(f"src_lang auto: {src_lang} (the MAFAND-MT pair of {variables.get('lang')})")
+        overrides["vars.src_lang"] = src_lang  # the upstream URL names the pair
+        config = load_project_config(project_dir, overrides=overrides)
     assets = [a for a in config.get("assets", []) if extra or not a.get("extra", False)]
     if only:
         assets = [a for a in assets if any(a["dest"].startswith(p) for p in only)]
-    table = load_table(project_dir)
     for asset in assets:
-        check_in_table(asset["dest"], table)
-        if not asset.get("checksum") and asset["dest"] in table:
-            asset["checksum"] = table[asset["dest"]][1]
+        key = table_key(asset["dest"], src_lang)
+        asset["source"] = key
+        check_in_table(key, table)
+        if not asset.get("checksum") and key in table:
+            asset["checksum"] = table[key][1]
+        if key in table and key != asset["dest"]:
+            asset["url"] = table[key][0]
     mirror = resolve_mirror()
     print(f"Fetching {len(assets)} asset(s) from {mirror if mirror else 'the network'}")
     missing = []
@@ -158,7 +213,7 @@ def fetch(
             print(f"  ok (present): {asset['dest']}")
             continue
         if mirror is not None:
-            src = _mirror_source(mirror, asset["dest"])
+            src = _mirror_source(mirror, asset["source"])
             if src is None:
                 if asset.get("url"):
                     raise SystemExit(f"error: {asset['dest']} is not in the mirror {mirror}")

@@ -114,7 +114,18 @@ def main(argv: Optional[List[str]] = None) -> Path:
     ap.add_argument("--how", default="Trained with spaCy on entity labels projected from a source-language NER.")
     ap.add_argument("--example", default="")
     ap.add_argument("--dist", type=Path, default=None, help="wheel folder (default <out>/dist)")
+    ap.add_argument("--src-lang", default=None, help="source language, written for {src_lang} in --data and "
+                    "--how; auto: the MAFAND-MT pair of --language (configs/assets.tsv)")
     args = ap.parse_args(argv)
+    if args.src_lang is not None:
+        src_lang = args.src_lang
+        if src_lang == "auto":
+            sys.path.insert(0, str(Path(__file__).resolve().parent))
+            from fetch_assets import load_table, resolve_src_lang
+
+            src_lang = resolve_src_lang(args.language, src_lang, load_table(Path.cwd()))
+        args.data = args.data.replace("{src_lang}", src_lang)
+        args.how = args.how.replace("{src_lang}", src_lang)
 
     if not (args.model / "meta.json").is_file():
         raise SystemExit(f"error: {args.model} is not a trained spaCy pipeline (no meta.json)")
@@ -159,4 +170,7 @@ def print_instructions(wheel: Path, package: str, example: str) -> None:
 
 
 if __name__ == "__main__":
+    from plain_output import use_plain_output  # scripts/: no colour codes in logs
+
+    use_plain_output()
     main()

@@ -115,6 +115,19 @@ def label(in_path: str, out_path: str, model: str, backend: str, src_lang: str, 
     subprocess.run(cmd, check=True)
 
 
+def resolve_project_src_lang(src_lang: str, lang: Optional[str], project_dir: Optional[Path] = None) -> str:
+    """``src_lang``, or for ``auto`` the first language of the MAFAND-MT pair of ``lang`` from the
+    project's asset table (``fetch_assets.resolve_src_lang``)."""
+    if src_lang != "auto":
+        return src_lang
+    if not lang:
+        raise SystemExit("error: --src-lang auto needs --lang (the target language)")
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from fetch_assets import load_table, resolve_src_lang
+
+    return resolve_src_lang(lang, src_lang, load_table(project_dir or Path.cwd()))
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -125,12 +138,14 @@ def main(argv: Optional[List[str]] = None) -> None:
             p.add_argument("out_path")
         p.add_argument("--model", default="auto")
         p.add_argument("--backend", default="spacy")
-        p.add_argument("--src-lang", default="en")
+        p.add_argument("--src-lang", default="en", help="source language; auto: the MAFAND-MT pair of --lang")
+        p.add_argument("--lang", default=None, help="target language (resolves --src-lang auto)")
         p.add_argument("--aligner", default=None)
         p.add_argument("--config", default="configs/cnn.cfg")
         p.add_argument("--max-steps", type=int, default=20000)
         p.add_argument("--gpu-id", type=int, default=-1)
     args, extra = parser.parse_known_args(argv)
+    args.src_lang = resolve_project_src_lang(args.src_lang, args.lang)
     if args.cmd == "check":
         check(args.model, args.backend, args.src_lang, args.aligner)
     else:
@@ -139,4 +154,7 @@ def main(argv: Optional[List[str]] = None) -> None:
 
 
 if __name__ == "__main__":
+    from plain_output import use_plain_output  # scripts/: no colour codes in logs
+
+    use_plain_output()
     main()

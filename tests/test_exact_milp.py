@@ -19,7 +19,12 @@ import numpy as np
 import pytest
 import spacy
 
-from spacy_xproj.projection.exact import ExactSolver, solve_exact
+from spacy_xproj.projection.exact import DEFAULT_MAX_STATES, make_exact_solver
+from spacy_xproj.projection.exact import solve_exact as _solve_exact
+
+
+def solve_exact(problem):
+    return _solve_exact(problem, DEFAULT_MAX_STATES)
 from spacy_xproj.projection.matching import (
     CONSTRAINT_OPS,
     MatchingProblem,
@@ -53,7 +58,7 @@ def random_problem(rng: random.Random, op: str) -> MatchingProblem:
 def solve_both(problem: MatchingProblem, milp) -> Tuple[float, float, list]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", InfeasibleMatchingWarning)
-        ours = ExactSolver(fallback="error")(problem)
+        ours = make_exact_solver(fallback="error")(problem)
         theirs = milp(problem)
     return objective(problem, ours), objective(problem, theirs), ours
 
@@ -175,7 +180,7 @@ def test_exact_at_least_greedy_on_every_europarl_sentence(europarl_problems) -> 
     """Cheap (no MILP): on all sentences the exact optimum is >= greedy's, the solver never falls
     back, and ``solve_exact`` is deterministic."""
     greedy = spacy.registry.xproj_solvers.get("spacy-xproj.GreedySolver.v1")()
-    solver = ExactSolver(fallback="error")
+    solver = make_exact_solver(fallback="error")
     for pid, inp, cands, scores in europarl_problems:
         for n_proj in (1, 2):
             problem = MatchingProblem(scores, cands, "<=", n_proj)

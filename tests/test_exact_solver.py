@@ -16,8 +16,15 @@ from spacy_xproj.projection.exact import (
     InfeasibleProblem,
     SolveStats,
     StateSpaceTooLarge,
-    solve_exact,
+    make_exact_solver,
 )
+from spacy_xproj.projection.exact import solve_exact as _solve_exact
+
+
+def solve_exact(problem, **kw):
+    """The DP with the registered solver's state limit unless a test sets its own."""
+    kw.setdefault("max_states", exact.DEFAULT_MAX_STATES)
+    return _solve_exact(problem, **kw)
 from spacy_xproj.projection.matching import (
     CONSTRAINT_OPS,
     MatchingProblem,
@@ -211,7 +218,7 @@ def test_infeasible(op, n_proj, scores, cands, caplog) -> None:
     assert brute_force(thesis_reduced(problem)[0]) is None
     with pytest.raises(InfeasibleProblem):
         solve_exact(problem)
-    solver = ExactSolver()
+    solver = make_exact_solver()
     from spacy_xproj.projection.solvers import InfeasibleMatchingWarning
 
     with pytest.warns(InfeasibleMatchingWarning, match="no feasible solution"):
@@ -226,9 +233,9 @@ def test_bad_candidates_rejected() -> None:
         with pytest.raises(ValueError, match="non-empty half-open span"):
             solve_exact(problem)
     with pytest.raises(ValueError, match="fallback"):
-        ExactSolver(fallback="simplex")
+        make_exact_solver(fallback="simplex")
     with pytest.raises(ValueError, match="max_states"):
-        ExactSolver(max_states=0)
+        make_exact_solver(max_states=0)
 
 
 def _hard_problem(n_ents: int = 4) -> MatchingProblem:
@@ -244,7 +251,7 @@ def test_state_limit_error_and_fallback(caplog) -> None:
     with pytest.raises(StateSpaceTooLarge, match="max_states=10"):
         solve_exact(problem, max_states=10)
     with pytest.raises(StateSpaceTooLarge):
-        ExactSolver(max_states=10, fallback="error")(problem)
+        make_exact_solver(max_states=10, fallback="error")(problem)
 
     calls: List[MatchingProblem] = []
 
@@ -256,7 +263,7 @@ def test_state_limit_error_and_fallback(caplog) -> None:
 
         return solve
 
-    solver = ExactSolver(max_states=10, fallback="spacy-xproj.TestUnlimitedExact.v1")
+    solver = make_exact_solver(max_states=10, fallback="spacy-xproj.TestUnlimitedExact.v1")
     with caplog.at_level(logging.WARNING, logger="spacy_xproj.projection.exact"):
         solution = solver(problem)
     assert len(calls) == 1 and solver.fallbacks_used == 1

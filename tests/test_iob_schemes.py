@@ -115,12 +115,12 @@ def _iob1_tagger(folder: Path) -> Path:
 def test_iob1_labeller_scores_loc_like_per(tmp_path: Path) -> None:
     require_module("torch")
     require_module("transformers")
-    from spacy_xproj.label.hf import HFTokenClassifier
+    from spacy_xproj.label.hf import make_hf_token_classifier
     from spacy_xproj.projection.matching import ProjectionInput
     from spacy_xproj.registry import scorers
     from spacy_xproj.types import Alignment, Entity
 
-    lab = HFTokenClassifier(str(_iob1_tagger(tmp_path / "iob1")))
+    lab = make_hf_token_classifier(str(_iob1_tagger(tmp_path / "iob1")))
     (one, two) = lab([["Paris"], ["Kano", "Paris"]])
     assert one.probs is not None and one.probs.labels == [
         "O", "B-LOC", "I-LOC", "B-MISC", "I-MISC", "B-ORG", "I-ORG", "B-PER", "I-PER"]

@@ -14,8 +14,8 @@ from spacy_xproj.corpus.jsonl import read_pairs, write_pairs
 from spacy_xproj.errors import ConfigError
 from spacy_xproj.iob import probs_to_iob2
 from spacy_xproj.label.component import label_pairs
-from spacy_xproj.label.hf import HFTokenClassifier, map_entities, map_prob_labels, tags_to_spans
-from spacy_xproj.label.spacy_pipeline import SpacyLabeller
+from spacy_xproj.label.hf import make_hf_token_classifier, map_entities, map_prob_labels, tags_to_spans
+from spacy_xproj.label.spacy_pipeline import make_spacy_labeller
 from spacy_xproj.types import Entity, Pair, Side
 
 from tiny_xlmr import XLMR_CONLL03_LABELS, build_taggers
@@ -75,7 +75,7 @@ def test_prob_labels_are_renamed_and_merged():
 def test_hf_labeller_probabilities_first_subword(tagger):
     from transformers import AutoModelForTokenClassification, AutoTokenizer
 
-    lab = HFTokenClassifier(tagger, label_map={"PER": "PER", "ORG": "ORG", "LOC": "LOC"})
+    lab = make_hf_token_classifier(tagger, label_map={"PER": "PER", "ORG": "ORG", "LOC": "LOC"})
     results = lab(SENTS)
     assert len(results) == len(SENTS)
     tok = AutoTokenizer.from_pretrained(tagger)
@@ -104,15 +104,15 @@ def test_hf_labeller_probabilities_first_subword(tagger):
 
 
 def test_slow_tokenizer_path_matches_fast(tagger):
-    fast = HFTokenClassifier(tagger)(SENTS)
-    slow = HFTokenClassifier(tagger, use_fast=False)(SENTS)
+    fast = make_hf_token_classifier(tagger)(SENTS)
+    slow = make_hf_token_classifier(tagger, use_fast=False)(SENTS)
     for a, b in zip(fast, slow):
         assert a.ents == b.ents
         assert np.allclose(a.probs.probs, b.probs.probs, atol=1e-5)
 
 
 def test_long_input_is_windowed_not_crashing(tagger):
-    lab = HFTokenClassifier(tagger)
+    lab = make_hf_token_classifier(tagger)
     long = ["Abuja", "is", "the", "capital", "."] * 20  # far beyond the model's 64 positions
     weird = ["\u200b", "a" * 300, "b"]  # a zero-width word (no subwords) and a huge word
     r = lab([long, weird])
@@ -125,7 +125,7 @@ def test_long_input_is_windowed_not_crashing(tagger):
 
 def test_hf_labeller_bad_model(tmp_path):
     with pytest.raises(ConfigError, match="cannot load"):
-        HFTokenClassifier(str(tmp_path / "nope"))([["a"]])
+        make_hf_token_classifier(str(tmp_path / "nope"))([["a"]])
 
 
 def test_component_on_translation_and_doc(tagger, tmp_path):
@@ -135,7 +135,7 @@ def test_component_on_translation_and_doc(tagger, tmp_path):
     doc._.xproj_translation = spacy.blank("en").make_doc("Muhammadu Buhari visited Abuja on Monday .")
     doc = nlp(doc)
     tr = doc._.xproj_translation
-    expected = HFTokenClassifier(tagger)([SENTS[0]])[0]
+    expected = make_hf_token_classifier(tagger)([SENTS[0]])[0]
     assert [(e.start, e.end, e.label_) for e in tr.ents] == [(e.start, e.end, e.label) for e in expected.ents]
     assert [(s.start, s.end) for s in tr.spans["xproj_candidates"]] == expected.spans
     assert np.allclose(tr._.xproj_probs.probs, expected.probs.probs)
@@ -168,22 +168,22 @@ def ruler_pipeline(tmp_path_factory):
 
 
 def test_spacy_labeller(ruler_pipeline):
-    lab = SpacyLabeller(ruler_pipeline)
+    lab = make_spacy_labeller(ruler_pipeline)
     r = lab(SENTS + [["Nigerian", "Muhammadu", "Buhari"]])
     assert r[0].ents == [Entity(0, 2, "PER"), Entity(3, 4, "LOC")]  # DATE dropped (unmapped)
     assert r[0].spans == [(0, 2), (3, 4), (5, 6)]  # candidates keep every predicted span
     assert r[0].probs is None and r[2].ents == []
     assert r[4].ents == [Entity(1, 3, "PER")]
-    keep = SpacyLabeller(ruler_pipeline, keep_unmapped=True)([SENTS[0]])[0]
+    keep = make_spacy_labeller(ruler_pipeline, keep_unmapped=True)([SENTS[0]])[0]
     assert Entity(5, 6, "DATE") in keep.ents
 
 
 def test_spacy_labeller_needs_ner(tmp_path):
     spacy.blank("en").to_disk(tmp_path / "blank")
     with pytest.raises(ConfigError, match="no component that sets doc.ents"):
-        SpacyLabeller(str(tmp_path / "blank"))([["a"]])
+        make_spacy_labeller(str(tmp_path / "blank"))([["a"]])
     with pytest.raises(ConfigError, match="cannot load"):
-        SpacyLabeller(str(tmp_path / "missing"))([["a"]])
+        make_spacy_labeller(str(tmp_path / "missing"))([["a"]])
 
 
 def _pairs():
@@ -195,17 +195,17 @@ def _pairs():
 
 def test_label_pairs_src_and_tgt(ruler_pipeline, tagger):
     pairs = _pairs()
-    src = label_pairs(pairs, SpacyLabeller(ruler_pipeline), "src")
+    src = label_pairs(pairs, make_spacy_labeller(ruler_pipeline), "src")
     assert src[0].src.ents == [Entity(0, 2, "PER"), Entity(3, 4, "LOC")]
     assert src[0].tgt == pairs[0].tgt
-    tgt = label_pairs(pairs, HFTokenClassifier(tagger), "tgt", probs=True, candidates=True)
+    tgt = label_pairs(pairs, make_hf_token_classifier(tagger), "tgt", probs=True, candidates=True)
     for before, after in zip(pairs, tgt):
         assert after.tgt.ents == before.tgt.ents  # gold target entities are kept
         assert after.tgt.probs.probs.shape == (len(before.tgt.words), 9)
         assert isinstance(after.meta["tgt_candidates"], list)
         assert after.src == before.src
-    mt = label_pairs(pairs, HFTokenClassifier(tagger), "tgt", set_ents=True)
-    assert mt[0].tgt.ents == HFTokenClassifier(tagger)([pairs[0].tgt.words])[0].ents
+    mt = label_pairs(pairs, make_hf_token_classifier(tagger), "tgt", set_ents=True)
+    assert mt[0].tgt.ents == make_hf_token_classifier(tagger)([pairs[0].tgt.words])[0].ents
 
 
 def test_cli_label(tagger, ruler_pipeline, tmp_path):

@@ -4,6 +4,8 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +17,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 
 import fetch_assets  # noqa: E402
+import plain_output  # noqa: E402
 import split_pairs  # noqa: E402
 
 
@@ -88,19 +91,48 @@ def test_asset_checksums_match_the_data_folder(data_root):
     assert checked == 6 * 3 + 5 * 3 + 2  # six MasakhaNER languages, six MAFAND pairs (en-swa train has none)
 
 
-@pytest.mark.parametrize("lang,src_lang", [(lang, "fr" if lang in "bam bbj ewe fon mos wol" else "en") for lang in LANGS])
-def test_every_language_resolves_to_its_assets(lang, src_lang):
-    """`--vars.lang X` names only X's files, and each of them exists upstream (or dev for pairs without train)."""
+FRENCH_CENTRED = "bam bbj ewe fon mos wol".split()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_language_resolves_to_its_assets(lang):
+    """`--vars.lang X` alone names only X's files; src_lang auto finds X's MAFAND-MT pair (fr for the
+    French-centred languages), and each file exists upstream (or dev for pairs without train)."""
     from weasel.util import load_project_config
 
     table = fetch_assets.load_table(REPO)
+    assert load_project_config(REPO)["vars"]["src_lang"] == fetch_assets.AUTO
+    src_lang = fetch_assets.resolve_src_lang(lang, fetch_assets.AUTO, table)
+    assert src_lang == ("fr" if lang in FRENCH_CENTRED else "en")
+    assert fetch_assets.resolve_src_lang(lang, "en", table) == "en"  # an explicit value wins
     split = "train" if f"assets/mafand_mt/{src_lang}-{lang}/train.jsonl" in table else "dev"
-    cfg = load_project_config(REPO, overrides={"vars.lang": lang, "vars.src_lang": src_lang, "vars.parallel_split": split})
+    cfg = load_project_config(REPO, overrides={"vars.lang": lang, "vars.parallel_split": split})
     assert cfg["vars"]["package_name"] == f"{lang}_xproj_ner"
     dests = [a["dest"] for a in cfg["assets"] if "masakhaner2" in a["dest"] or "mafand_mt" in a["dest"]]
-    assert dests and all(f"/{lang}/" in d or f"-{lang}/" in d for d in dests)
+    assert dests and all(f"/{lang}/" in d for d in dests)
     for dest in dests:
-        fetch_assets.check_in_table(dest, table)  # raises SystemExit when the file does not exist upstream
+        fetch_assets.check_in_table(fetch_assets.table_key(dest, src_lang), table)  # SystemExit if not upstream
+
+
+def test_french_centred_language_fetches_its_pair_with_one_var(tmp_path, data_root, monkeypatch):
+    """`--vars.lang wol` alone: the fetch step takes fr-wol (MD5-checked) from the mirror, and the
+    pair conversion (`--src-lang auto`) and the source NER step (`--src-lang auto --lang wol`) see fr."""
+    import source_ner
+
+    from spacy_xproj.corpus.mafand import mafand_source_language
+
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    shutil.copy(REPO / "project.yml", proj / "project.yml")
+    shutil.copytree(REPO / "configs", proj / "configs")
+    monkeypatch.setenv("XPROJ_ASSETS_MIRROR", str(data_root))
+    code = fetch_assets.fetch(proj, only=["assets/mafand_mt/wol"], overrides={"vars.lang": "wol"})
+    assert code == 0
+    got = proj / "assets" / "mafand_mt" / "wol" / "train.jsonl"
+    assert hashlib.md5(got.read_bytes()).hexdigest() == fetch_assets.load_table(REPO)["assets/mafand_mt/fr-wol/train.jsonl"][1]
+    assert mafand_source_language(got, "wol") == "fr"
+    assert source_ner.resolve_project_src_lang("auto", "wol", REPO) == "fr"
+    assert source_ner.resolve_project_src_lang("en", "wol", REPO) == "en"
 
 
 def test_missing_pair_fails_with_the_fix():
@@ -241,3 +273,29 @@ def test_fetch_real_assets_from_data_folder(tmp_path, monkeypatch, data_root):
     for name in ("en-europarl.test.conll02", "de-europarl.test.conll02"):
         assert (proj / "assets" / "europarl_ner" / name).read_bytes() == (data_root / "europarl_ner" / name).read_bytes()
     assert (proj / "assets" / "masakhaner2" / "hau" / "test.txt").exists()
+
+
+# ------------------------------------------------------------------ plain logs (scripts/plain_output.py)
+
+def test_training_commands_write_plain_logs(project, tmp_path):
+    """wasabi colours its output even when it is not a terminal; project commands that print through
+    it run via scripts/plain_output.py, which turns colours, bold dividers and animations off when
+    the output is a file or a pipe."""
+    for command in project["commands"]:
+        for line in command.get("script", []):
+            if " spacy train " in f" {line} " or line.startswith("python -m spacy "):
+                assert line.startswith("python scripts/plain_output.py -m spacy "), line
+    script = tmp_path / "speak.py"
+    script.write_text("import sys\nfrom wasabi import msg\nmsg.divider('step')\nmsg.good('done', sys.argv[1])\n")
+    env = {k: v for k, v in os.environ.items() if k not in plain_output.PLAIN_ENV}
+    raw = subprocess.run([sys.executable, str(script), "x"], capture_output=True, text=True, env=env).stdout
+    assert "\x1b[" in raw  # the problem: escape codes in a pipe
+    plain = subprocess.run([sys.executable, str(REPO / "scripts" / "plain_output.py"), str(script), "x"],
+                           capture_output=True, text=True, env=env)
+    assert plain.returncode == 0 and "\x1b[" not in plain.stdout and "done" in plain.stdout and "x" in plain.stdout
+    via_m = subprocess.run([sys.executable, str(REPO / "scripts" / "plain_output.py"), "-m", "wasabi.util"],
+                           capture_output=True, text=True, env=env)
+    assert via_m.returncode == 0, via_m.stderr
+    environ = {}
+    with open(os.devnull, "w") as sink:
+        assert plain_output.use_plain_output(sink, environ) and environ == plain_output.PLAIN_ENV

@@ -69,7 +69,7 @@ def test_unlinked_words_inside_are_free_but_not_at_the_borders():
     M = np.zeros((3, 8))
     M[2, 1] = M[1, 3] = M[0, 6] = 1.0
     full, short, wider = (1, 7), (1, 4), (0, 7)
-    c = coverage_scores([(0, 3)], [full, short, wider], M)[0]
+    c = coverage_scores([(0, 3)], [full, short, wider], M, free_inside=True)[0]
     assert c[0] == pytest.approx(1.0)  # 6 of 6 (function words inside are free)
     assert c[1] < c[0] and c[2] < c[0]
     # the plain align score cannot tell them apart (a tie the greedy solver breaks by position)

@@ -5,6 +5,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import inspect
+
+from spacy_xproj.projection.component import make_heuristic_projector
 from spacy_xproj.projection.heuristic import project_heuristic
 from spacy_xproj.projection.scores import align_scores
 from spacy_xproj.types import Alignment, Entity
@@ -14,8 +17,12 @@ def spans(result):
     return [(e.start, e.end, e.label) for e, _ in result]
 
 
+# the registered function's defaults (the paper's): the only place that holds them
+DEFAULTS = {k: p.default for k, p in inspect.signature(make_heuristic_projector).parameters.items()}
+
+
 def run(ents, links, n_tgt, **kw):
-    kw.setdefault("length_ratio_threshold", None)
+    kw = {**DEFAULTS, "length_ratio_threshold": None, **kw}
     return project_heuristic(ents, Alignment(links), n_tgt, **kw)
 
 
@@ -85,7 +92,8 @@ def test_shorter_entities_first_and_no_overlaps() -> None:
 
 
 def test_paper_defaults_and_scores() -> None:
-    result = project_heuristic([PER2], Alignment([(0, 0), (1, 2), (1, 5)]), 6)
+    assert DEFAULTS == {"merge_distance": 1, "top_k": None, "only_i": False, "length_ratio_threshold": 0.8}
+    result = project_heuristic([PER2], Alignment([(0, 0), (1, 2), (1, 5)]), 6, **DEFAULTS)
     # d=1 merges (0,1)+(2,3) -> (0,3); (5,6) is 2 words away and 1/2 <= 0.8
     assert spans(result) == [(0, 3, "PER")]
     # the score is the align score of the range: 2 * 2 links / (2 + 3)
@@ -99,9 +107,9 @@ def test_unaligned_entity_and_empty_inputs() -> None:
 
 def test_bad_input_is_named() -> None:
     with pytest.raises(ValueError, match=r"link \(0, 9\) is outside"):
-        project_heuristic([PER2], Alignment([(0, 9)]), 3, n_src=2)
+        project_heuristic([PER2], Alignment([(0, 9)]), 3, n_src=2, **DEFAULTS)
     with pytest.raises(ValueError, match=r"source entity \[0, 2, 'PER'\]|outside the sentence"):
-        project_heuristic([PER2], Alignment([(0, 0)]), 3, n_src=1)
+        project_heuristic([PER2], Alignment([(0, 0)]), 3, n_src=1, **DEFAULTS)
 
 
 @settings(max_examples=100, deadline=None)
@@ -112,7 +120,7 @@ def test_bad_input_is_named() -> None:
 def test_heuristic_output_is_valid_and_scored_like_align_score(links, raw_ents) -> None:
     ents = [Entity(s, e, label) for s, e, label in raw_ents if s < e]
     alignment = Alignment(links)
-    result = project_heuristic(ents, alignment, 8, n_src=6)
+    result = project_heuristic(ents, alignment, 8, n_src=6, **DEFAULTS)
     spans_ = [e.span for e, _ in result]
     assert spans_ == sorted(spans_)
     assert all(a[1] <= b[0] for a, b in zip(spans_, spans_[1:]))  # non-overlapping

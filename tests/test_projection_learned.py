@@ -86,7 +86,7 @@ def coverage_projector():
 def test_features_describe_the_candidate() -> None:
     inp = projection_input_from_pair(name_pair(0, 0))
     cands = [(1, 2), (1, 3), (0, 3)]  # "Reino", "Reino Unido", "el Reino Unido"
-    X = candidate_features(inp, cands)
+    X = candidate_features(inp, cands, 0.5)
     f = {name: X[0, :, k] for k, name in enumerate(FEATURES)}
     assert X.shape == (1, 3, len(FEATURES))
     assert f["coverage"][0] == pytest.approx(2 / 3) and f["coverage"][1] == pytest.approx(0.5)

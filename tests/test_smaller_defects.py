@@ -15,7 +15,7 @@ from spacy_xproj.projection.solvers import (
     InfeasibleMatchingWarning,
     MilpTimeoutWarning,
     solve_greedy,
-    solve_milp,
+    make_milp_solver,
 )
 
 
@@ -40,7 +40,7 @@ def test_milp_time_out_without_a_solution_is_reported_as_a_time_out(monkeypatch)
     problem = _problem()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        picks = solve_milp(problem, time_limit=0.5)
+        picks = make_milp_solver(time_limit=0.5)(problem)
     kinds = [w.category for w in caught]
     assert MilpTimeoutWarning in kinds and InfeasibleMatchingWarning not in kinds, kinds
     message = str(next(w.message for w in caught if w.category is MilpTimeoutWarning))
@@ -54,8 +54,8 @@ def test_milp_solution_found_before_the_time_limit_is_used() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         warnings.simplefilter("ignore", DeprecationWarning)  # PuLP's own 4.0 migration notes
-        exact = solve_milp(problem, time_limit=60)
-    assert exact == solve_milp(problem)
+        exact = make_milp_solver(time_limit=60)(problem)
+    assert exact == make_milp_solver()(problem)
 
 
 def test_europarl_method_names_match_project_solver_names() -> None:

@@ -151,8 +151,8 @@ class XprojAligner:
         nlp: Language,
         name: str,
         aligner: Callable[[List[List[str]], List[List[str]]], List[Alignment]],
-        batch_size: int = 1000,
-        scorer: Optional[Callable[..., Dict[str, Any]]] = score_alignments,
+        batch_size: int,
+        scorer: Optional[Callable[..., Dict[str, Any]]],
     ) -> None:
         if batch_size < 1:
             raise ConfigError("xproj_aligner: batch_size must be at least 1")

@@ -47,13 +47,13 @@ def synthetic_pairs(n: int, seed: int = 0) -> Iterator[Pair]:
 def _child(n: int, resume: bool) -> Dict[str, object]:
     """Measure one run in this process (called in a fresh subprocess)."""
     from ..corpus.jsonl import write_pairs
-    from ..projection.component import HeuristicProjector, project_pairs
+    from ..projection.component import make_heuristic_projector, project_pairs
     from ..runner import run_pairs
 
     with tempfile.TemporaryDirectory() as tmp:
         src, out = Path(tmp) / "in.jsonl", Path(tmp) / "out.jsonl"
         write_pairs(src, synthetic_pairs(n))
-        projector = HeuristicProjector()
+        projector = make_heuristic_projector()
         if resume:  # a half-finished output, as an interrupted run leaves it (streamed too)
 
             class _Stop(Exception):

@@ -94,11 +94,11 @@ class CandidateTagger(TrainablePipe):
         self,
         vocab: Vocab,
         model: Model[List[Doc], List[Floats2d]],
-        name: str = "xproj_candidate_tagger",
+        name: str,
         *,
-        spans_key: str = CANDIDATES_KEY,
-        label_weight: float = 3.0,
-        scorer: Optional[Callable] = None,
+        spans_key: str,
+        label_weight: float,
+        scorer: Optional[Callable],
     ) -> None:
         if not spans_key:
             raise ValueError("spans_key must be a non-empty string")

@@ -35,12 +35,14 @@ ALIGNER_NAMES = {
 
 
 def build_aligner(
-    aligner: str = "eflomal",
+    aligner: Optional[str] = None,
     config: Optional[Path] = None,
     model: Optional[str] = None,
     overrides: Optional[Dict[str, Any]] = None,
 ) -> Any:
-    """An aligner from a short name (or a registered name), or from the ``[aligner]`` block of a config."""
+    """An aligner from a short name (or a registered name; default: the ``xproj_aligner``
+    component's backend), or from the ``[aligner]`` block of a config. Settings not given take
+    the registered function's defaults."""
     from spacy.util import registry
 
     from ..errors import ConfigError
@@ -50,6 +52,10 @@ def build_aligner(
         if "aligner" not in cfg:
             raise ConfigError(f"{config}: the config needs an [aligner] block with @xproj_aligners")
         block = dict(cfg["aligner"])
+    elif aligner is None:
+        from ..align.component import DEFAULT_CONFIG
+
+        block = dict(DEFAULT_CONFIG["aligner"])
     else:
         name = ALIGNER_NAMES.get(aligner, aligner)
         block = {"@xproj_aligners": name}
@@ -93,6 +99,12 @@ def build_translator(config: Path) -> Callable[[List[str], str, str], List[str]]
     return as_translator(registry.resolve({"translator": dict(cfg["translator"])})["translator"])
 
 
+def _component_batch_size() -> str:
+    from ..align.component import DEFAULT_CONFIG
+
+    return str(DEFAULT_CONFIG["batch_size"])
+
+
 def _count_pairs(path: Path) -> int:
     from ..corpus.jsonl import read_pairs
 
@@ -103,7 +115,7 @@ def _count_pairs(path: Path) -> int:
 def align_command(
     in_path: Path = typer.Argument(..., help="Input pair JSONL (src and tgt words)."),
     out_path: Path = typer.Argument(..., help="Output pair JSONL with alignments (appended; resumes)."),
-    aligner: str = typer.Option("eflomal", "--aligner", "-a", help="eflomal, simalign, awesome or a registered name."),
+    aligner: Optional[str] = typer.Option(None, "--aligner", "-a", show_default="eflomal, the xproj_aligner component's", help="eflomal, simalign, awesome or a registered name."),
     config: Optional[Path] = typer.Option(None, "--config", "-c", help="Config with an [aligner] block (overrides --aligner)."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Encoder name or path (simalign/awesome)."),
     init: Optional[Path] = typer.Option(
@@ -114,7 +126,7 @@ def align_command(
     init_input: bool = typer.Option(
         True, "--init-input/--no-init-input", help="Without --init: learn from the whole input file first when it spans several batches (eflomal)."
     ),
-    batch_size: int = typer.Option(1000, "--batch-size", "-b", help="Pairs aligned together per batch."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", "-b", show_default=_component_batch_size(), help="Pairs aligned together per batch (default: the xproj_aligner component's)."),
     back_translate: Optional[Path] = typer.Option(
         None, "--back-translate", help="Config with a [translator] block: align tgt with the labelled back-translation."
     ),
@@ -142,6 +154,10 @@ def align_command(
     from ..types import Pair
 
     positive_int(batch_size, "--batch-size")
+    if batch_size is None:
+        from ..align.component import DEFAULT_CONFIG
+
+        batch_size = int(DEFAULT_CONFIG["batch_size"])
     check_input_file(in_path)
     overrides: Dict[str, Any] = {}
     if seed is not None:

@@ -11,7 +11,7 @@ from ..corpus.conll import SEPARATORS, read_conll, write_conll
 from ..corpus.docbin import read_docbin, write_docbin
 from ..corpus.europarl import read_europarl
 from ..corpus.jsonl import read_pairs, write_pairs
-from ..corpus.mafand import read_mafand
+from ..corpus.mafand import mafand_source_language, read_mafand
 from ..errors import InputError
 from ..progress import progress as progress_bar
 from ..runner import RunSummary
@@ -74,6 +74,10 @@ def read_input(
             raise InputError("--from europarl takes the Europarl-NER folder", path)
         return read_europarl(path, src_lang, tgt_lang or "de")
     if fmt == "mafand":
+        if src_lang == "auto":
+            if tgt_lang is None:
+                raise InputError("--src-lang auto needs --tgt-lang (the source is the other language)", path)
+            src_lang = mafand_source_language(path, tgt_lang)
         return read_mafand(path, src_lang, tgt_lang, id_prefix=id_prefix)
     if fmt == "pairs":
         return read_pairs(path)
@@ -134,7 +138,7 @@ def convert_cli(
         "pairs (pair JSONL), docbin (.spacy)."
     ),
     to_format: OutFormat = typer.Option(..., "--to", help="Output format: pairs, conll or docbin."),
-    src_lang: str = typer.Option("en", "--src-lang", help="Language of the src side."),
+    src_lang: str = typer.Option("en", "--src-lang", help="Language of the src side (mafand: auto = the key that is not --tgt-lang)."),
     tgt_lang: Optional[str] = typer.Option(
         None, "--tgt-lang", help="Language of the tgt side (europarl: default de; mafand: the other key)."
     ),

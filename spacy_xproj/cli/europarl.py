@@ -27,30 +27,31 @@ import typer
 
 from .app import app
 
+# Settings a method does not name take their registered function's defaults (e.g. the n-gram length).
 METHODS: Dict[str, Dict[str, Any]] = {
     "heuristic": {"@xproj_projectors": "spacy-xproj.HeuristicProjector.v1"},
     "heuristic-nothr": {"@xproj_projectors": "spacy-xproj.HeuristicProjector.v1", "length_ratio_threshold": None},
     "candidates": {
         "@xproj_projectors": "spacy-xproj.CandidateProjector.v1",
-        "extractor": {"@xproj_candidates": "spacy-xproj.NgramCandidates.v1", "max_len": 10},
+        "extractor": {"@xproj_candidates": "spacy-xproj.NgramCandidates.v1"},
         "scorer": {"@xproj_scorers": "spacy-xproj.AlignScore.v1"},
         "solver": {"@xproj_solvers": "spacy-xproj.GreedySolver.v1"},
     },
     "coverage": {
         "@xproj_projectors": "spacy-xproj.CandidateProjector.v1",
-        "extractor": {"@xproj_candidates": "spacy-xproj.NgramCandidates.v1", "max_len": 10},
+        "extractor": {"@xproj_candidates": "spacy-xproj.NgramCandidates.v1"},
         "scorer": {"@xproj_scorers": "spacy-xproj.CoverageScore.v1"},
         "solver": {"@xproj_solvers": "spacy-xproj.GreedySolver.v1"},
     },
     "learned": {
         "@xproj_projectors": "spacy-xproj.CandidateProjector.v1",
-        "extractor": {"@xproj_candidates": "spacy-xproj.NgramCandidates.v1", "max_len": 10},
+        "extractor": {"@xproj_candidates": "spacy-xproj.NgramCandidates.v1"},
         "scorer": {"@xproj_scorers": "spacy-xproj.LearnedScore.v1"},
         "solver": {"@xproj_solvers": "spacy-xproj.GreedySolver.v1"},
     },
     "surface": {
         "@xproj_projectors": "spacy-xproj.CandidateProjector.v1",
-        "extractor": {"@xproj_candidates": "spacy-xproj.NgramCandidates.v1", "max_len": 10},
+        "extractor": {"@xproj_candidates": "spacy-xproj.NgramCandidates.v1"},
         "scorer": {"@xproj_scorers": "spacy-xproj.SurfaceScore.v1"},
         "solver": {"@xproj_solvers": "spacy-xproj.GreedySolver.v1"},
     },
@@ -58,13 +59,13 @@ METHODS: Dict[str, Dict[str, Any]] = {
     # (same optimum; the DP is much faster).
     "candidates-milp": {
         "@xproj_projectors": "spacy-xproj.CandidateProjector.v1",
-        "extractor": {"@xproj_candidates": "spacy-xproj.NgramCandidates.v1", "max_len": 10},
+        "extractor": {"@xproj_candidates": "spacy-xproj.NgramCandidates.v1"},
         "scorer": {"@xproj_scorers": "spacy-xproj.AlignScore.v1"},
         "solver": {"@xproj_solvers": "spacy-xproj.MilpSolver.v1"},
     },
     "candidates-exact": {
         "@xproj_projectors": "spacy-xproj.CandidateProjector.v1",
-        "extractor": {"@xproj_candidates": "spacy-xproj.NgramCandidates.v1", "max_len": 10},
+        "extractor": {"@xproj_candidates": "spacy-xproj.NgramCandidates.v1"},
         "scorer": {"@xproj_scorers": "spacy-xproj.AlignScore.v1"},
         "solver": {"@xproj_solvers": "spacy-xproj.ExactSolver.v1"},
     },

@@ -2,30 +2,58 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional
 
 import typer
 
 from ..engine import options as _engine_options
 from .app import app
 from .checks import overwrite_option, restart_option, positive_int
+from .config import given, registered_default, resolve_block
 
-BACKENDS = ("hf", "spacy")
+
+
+def _shown(param: str) -> str:
+    """``--help``'s default of an option left out: the hf backend's registered default (the spacy
+    backend has its own, see ``spacy-xproj.SpacyLabeller.v1``)."""
+    from ..label.hf import make_hf_token_classifier
+
+    value = registered_default(make_hf_token_classifier, param)
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+BACKENDS = {"hf": "spacy-xproj.HFTokenClassifier.v1", "spacy": "spacy-xproj.SpacyLabeller.v1"}
+
+
+def labeller_config(backend: Optional[str] = None, **options: Any) -> Dict[str, Any]:
+    """The labeller config the options describe: the backend (default: the ``xproj_labeller``
+    component's) and only the settings that were given (``None`` = the registered default)."""
+    from ..errors import ConfigError
+    from ..label.component import DEFAULT_CONFIG
+
+    if backend is None:
+        block: Dict[str, Any] = {"@xproj_labellers": DEFAULT_CONFIG["labeller"]["@xproj_labellers"]}
+    elif backend in BACKENDS:
+        block = {"@xproj_labellers": BACKENDS[backend]}
+    else:
+        raise ConfigError(f"unknown --backend {backend!r}; use one of {', '.join(BACKENDS)}")
+    block.update(given(**options))
+    return block
 
 
 @app.command("label")
 def label_cmd(
     in_path: Path = typer.Argument(..., exists=True, dir_okay=False, help="Input pair JSONL."),
     out_path: Path = typer.Argument(..., dir_okay=False, help="Output pair JSONL (resumed if it exists)."),
-    model: str = typer.Option("FacebookAI/xlm-roberta-large-finetuned-conll03-english", "--model", "-m", help="HF token classifier (name or folder) or spaCy pipeline (package or folder)."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", show_default=_shown("model"), help="HF token classifier (name or folder) or spaCy pipeline (package or folder)."),
     side: str = typer.Option("src", "--side", help="src: write src.ents (entities to project); tgt: write tgt.probs and, with --candidates, meta['tgt_candidates']."),
-    backend: str = typer.Option("hf", "--backend", help="hf (token classification) or spacy (a pipeline with ner)."),
-    probs: bool = typer.Option(True, "--probs/--no-probs", help="Store per-word class probabilities (hf backend)."),
+    backend: Optional[str] = typer.Option(None, "--backend", show_default="hf, the xproj_labeller component's", help="hf (token classification) or spacy (a pipeline with ner)."),
+    with_probs: Optional[bool] = typer.Option(None, "--probs/--no-probs", show_default=_shown("with_probs"), help="Store per-word class probabilities (hf backend)."),
     candidates: bool = typer.Option(False, "--candidates/--no-candidates", help="tgt side: store the predicted spans as meta['tgt_candidates']."),
     set_ents: Optional[bool] = typer.Option(None, "--ents/--no-ents", help="Replace the side's entities with the predictions (default: src yes, tgt no)."),
-    drop_label: List[str] = typer.Option(["MISC"], "--drop-label", help="Entity type to drop (repeatable)."),
-    device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N or auto (hf backend)."),
-    batch_size: int = typer.Option(16, "--batch-size", help="Sentences per model batch."),
+    drop_labels: Optional[List[str]] = typer.Option(None, "--drop-label", show_default=_shown("drop_labels"), help="Entity type to drop (repeatable)."),
+    device: Optional[str] = typer.Option(None, "--device", show_default=_shown("device"), help="cpu, cuda, cuda:N or auto (hf backend)."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", show_default=_shown("batch_size"), help="Sentences per model batch."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
     overwrite: bool = overwrite_option(),
     restart_on_change: bool = restart_option(),
@@ -40,24 +68,20 @@ def label_cmd(
     from ..runner import RunSummary
 
     positive_int(batch_size, "--batch-size")
-    if backend not in BACKENDS:
-        raise ConfigError(f"unknown --backend {backend!r}; use one of {', '.join(BACKENDS)}")
     if side not in ("src", "tgt"):
         raise ConfigError(f"unknown --side {side!r}; use src or tgt")
-    labeller: Any
-    if backend == "hf":
-        from ..label.hf import HFTokenClassifier
-
-        labeller = HFTokenClassifier(
-            model, device=device, batch_size=batch_size, drop_labels=drop_label, with_probs=probs
-        )
-    else:
-        from ..label.spacy_pipeline import SpacyLabeller
-
-        labeller = SpacyLabeller(model, drop_labels=drop_label, batch_size=batch_size)
+    block = labeller_config(
+        backend, model=model, device=device, batch_size=batch_size, drop_labels=drop_labels or None,
+        with_probs=with_probs,
+    )
+    if block["@xproj_labellers"] == BACKENDS["spacy"]:
+        block.pop("device", None)  # hf-only settings: a spaCy pipeline has no probabilities
+        block.pop("with_probs", None)
+    labeller = resolve_block(block, "labeller")
+    probs = bool(getattr(labeller, "with_probs", False))
     summary = RunSummary("label")
     run_label(
-        in_path, out_path, labeller, side, probs, candidates, set_ents, summary, batch_size, progress,
+        in_path, out_path, labeller, side, probs, candidates, set_ents, summary, labeller.batch_size, progress,
         engine=build_engine(engine, ray_address, workers, gpus_per_worker),
     )
     typer.echo(summary.format())

@@ -6,12 +6,10 @@ below) or read from a config file (``--config``) whose ``[projector]`` block is 
 
     [projector]
     @xproj_projectors = "spacy-xproj.CandidateProjector.v1"
-    constraint = "<="
-    n_proj = 1
+    n_proj = 2
 
     [projector.extractor]
     @xproj_candidates = "spacy-xproj.NgramCandidates.v1"
-    max_len = 10
 
     [projector.scorer]
     @xproj_scorers = "spacy-xproj.AlignScore.v1"
@@ -19,11 +17,15 @@ below) or read from a config file (``--config``) whose ``[projector]`` block is 
     [projector.solver]
     @xproj_solvers = "spacy-xproj.GreedySolver.v1"
 
+Settings a config or the options leave out take their registered function's default (the
+options default to "not given"), so each default lives in one place.
+
 The output is the input with ``tgt.ents`` replaced by the projections and their scores in
 ``meta["xproj_scores"]``. Runs are resumable (rerun the same command after an interruption).
 """
 from __future__ import annotations
 
+import copy
 import warnings
 from enum import Enum
 from pathlib import Path
@@ -32,12 +34,15 @@ from typing import Any, Dict, List, Optional
 import typer
 
 from ..engine import build_engine
+from ..projection.candidates import make_ngram_candidates
+from ..projection.component import make_candidate_projector, make_heuristic_projector
 from ..errors import ConfigError, InputError
 from ..runner import RunSummary, run_pairs
 from ..types import Pair
 from ..engine import options as _engine_options
 from .app import app
 from .checks import finite_float, non_negative_int, overwrite_option, restart_option, positive_int
+from .config import given, registered_default, resolve_block
 
 
 class Method(str, Enum):
@@ -87,19 +92,19 @@ SCORER_NAMES = {
 DEFAULT_FUSED_WEIGHTS = "align=0.5,ner_spans=0.5"
 
 
-def _registered(registry_name: str, func_name: str, what: str):
-    """Look a function up by its registered name (no import of its module needed)."""
-    from spacy.util import registry
+def _shown(func: Any, param: str) -> str:
+    """What ``--help`` shows for an option left out: the registered function's default, read from
+    its signature (the value lives there only)."""
+    value = registered_default(func, param)
+    return "none" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
 
-    reg = getattr(registry, registry_name)
-    try:
-        return reg.get(func_name)
-    except Exception:  # catalogue.RegistryError
-        available = ", ".join(sorted(reg.get_all())) or "none"
-        raise ConfigError(
-            f"{what} '{func_name}' is not registered in @{registry_name} (available: {available}); "
-            "is the package that provides it installed?"
-        ) from None
+
+def _component_part(part: str, names: Dict[str, str]) -> str:
+    """The short name of a part of the xproj_projector component's default projector."""
+    from ..projection.component import DEFAULT_PROJECTOR
+
+    ref = next(v for k, v in DEFAULT_PROJECTOR[part].items() if k.startswith("@"))
+    return next((short for short, name in names.items() if name == ref), ref)
 
 
 def _parse_weights(text: str) -> Dict[str, float]:
@@ -153,55 +158,69 @@ def build_projector_from_config(path: Path) -> Any:
         raise ConfigError(f"{path}: the [projector] block does not resolve: {err}") from None
 
 
-def build_projector(
-    method: str = "candidates",
-    merge_distance: int = 1,
-    top_k: Optional[int] = None,
-    only_i: bool = False,
-    length_ratio_threshold: Optional[float] = 0.8,
-    candidates: str = "ngram",
-    max_len: Optional[int] = 10,
-    score: str = "coverage",
-    weights: str = DEFAULT_FUSED_WEIGHTS,
-    solver: str = "greedy",
-    constraint: str = "<=",
-    n_proj: int = 1,
-    max_candidates: Optional[int] = 20_000,
-    fusion_weights: Optional[Path] = None,
-) -> Any:
-    """The projector the command-line options describe (every part looked up by registered name)."""
-    import spacy_xproj  # noqa: F401  (registers the package's functions)
+CANDIDATE_NAMES = {
+    "ngram": "spacy-xproj.NgramCandidates.v1",
+    "aligned": "spacy-xproj.AlignedSubrangeCandidates.v1",
+    "ner": "spacy-xproj.NerCandidates.v1",
+}
+HEURISTIC_OPTIONS = ("merge_distance", "top_k", "only_i", "length_ratio_threshold")
+MATCHING_OPTIONS = ("constraint", "n_proj", "max_candidates")
 
-    if method == "heuristic":
-        return _registered("xproj_projectors", "spacy-xproj.HeuristicProjector.v1", "projector")(
-            merge_distance=merge_distance,
-            top_k=top_k,
-            only_i=only_i,
-            length_ratio_threshold=length_ratio_threshold,
-        )
-    extractors = {
-        "ngram": lambda: _registered("xproj_candidates", "spacy-xproj.NgramCandidates.v1", "extractor")(max_len=max_len),
-        "aligned": lambda: _registered(
-            "xproj_candidates", "spacy-xproj.AlignedSubrangeCandidates.v1", "extractor"
-        )(max_len=max_len),
-        "ner": lambda: _registered("xproj_candidates", "spacy-xproj.NerCandidates.v1", "extractor")(),
+
+def build_projector_config(method: Optional[str] = None, **options: Any) -> Dict[str, Any]:
+    """The ``[projector]`` config the command-line options describe.
+
+    Only the options that were given appear in it (an absent key, not ``None``: ``None`` is a
+    value, e.g. ``length_ratio_threshold=None`` switches the threshold off), so every other
+    setting takes its registered function's default. Without ``method`` (or with
+    ``"candidates"``) the starting point is the ``xproj_projector`` component's default projector;
+    ``candidates``, ``score`` and ``solver`` replace its parts by their short names.
+    """
+    from ..projection.component import DEFAULT_PROJECTOR
+
+    unknown = set(options) - {
+        *HEURISTIC_OPTIONS, *MATCHING_OPTIONS, "candidates", "max_len", "score", "weights", "solver", "fusion_weights"
     }
-    extractor = extractors[candidates]()
+    if unknown:
+        raise TypeError(f"unknown projector option(s): {', '.join(sorted(unknown))}")
+    if method == "heuristic":
+        return {
+            "@xproj_projectors": "spacy-xproj.HeuristicProjector.v1",
+            **{k: options[k] for k in HEURISTIC_OPTIONS if k in options},
+        }
+    if method not in (None, "candidates"):
+        raise ConfigError(f"unknown projection method {method!r}; use heuristic or candidates")
+    block: Dict[str, Any] = copy.deepcopy(dict(DEFAULT_PROJECTOR))
+    block.update({k: options[k] for k in MATCHING_OPTIONS if k in options})
+    if "candidates" in options:
+        block["extractor"] = {"@xproj_candidates": CANDIDATE_NAMES[options["candidates"]]}
+    if "max_len" in options and block["extractor"]["@xproj_candidates"] != CANDIDATE_NAMES["ner"]:
+        block["extractor"]["max_len"] = options["max_len"]
+    score = options.get("score")
     if score == "fused":
-        w = _parse_weights(weights)
-        parts = {name: _registered("xproj_scorers", SCORER_NAMES[name], "scorer")() for name in w}
-        scorer = _registered("xproj_scorers", "spacy-xproj.FusedScore.v1", "scorer")(scorers=parts, weights=w)
+        w = _parse_weights(options.get("weights") or DEFAULT_FUSED_WEIGHTS)
+        block["scorer"] = {
+            "@xproj_scorers": "spacy-xproj.FusedScore.v1",
+            "scorers": {name: {"@xproj_scorers": SCORER_NAMES[name]} for name in w},
+            "weights": w,
+        }
     elif score == "learned":
-        scorer = _registered("xproj_scorers", SCORER_NAMES[score], "scorer")(
-            weights=str(fusion_weights) if fusion_weights else None
-        )
-    else:
-        scorer = _registered("xproj_scorers", SCORER_NAMES[score], "scorer")()
-    solve = _registered("xproj_solvers", SOLVER_NAMES[solver], "solver")()
-    return _registered("xproj_projectors", "spacy-xproj.CandidateProjector.v1", "projector")(
-        extractor=extractor, scorer=scorer, solver=solve, constraint=constraint, n_proj=n_proj,
-        max_candidates=max_candidates,
-    )
+        fusion_weights = options.get("fusion_weights")
+        block["scorer"] = {
+            "@xproj_scorers": SCORER_NAMES["learned"],
+            **({"weights": str(fusion_weights)} if fusion_weights else {}),
+        }
+    elif score is not None:
+        block["scorer"] = {"@xproj_scorers": SCORER_NAMES[score]}
+    if "solver" in options:
+        block["solver"] = {"@xproj_solvers": SOLVER_NAMES[options["solver"]]}
+    return block
+
+
+def build_projector(method: Optional[str] = None, **options: Any) -> Any:
+    """The projector the command-line options describe (:func:`build_projector_config`,
+    resolved through ``spacy.registry``)."""
+    return resolve_block(build_projector_config(method, **options), "projector")
 
 
 def projection_step(projector: Any, summary: RunSummary, source: Path):
@@ -242,23 +261,25 @@ def projection_step(projector: Any, summary: RunSummary, source: Path):
 def project_command(
     in_path: Path = typer.Argument(..., help="Pair JSONL with alignments (from `xproj align`).", exists=True, dir_okay=False),
     out_path: Path = typer.Argument(..., help="Output pair JSONL (tgt.ents = projections); resumable."),
-    method: Method = typer.Option(
-        Method.candidates, "--method",
-        help="Projection method (default: candidate matching with the coverage score, the best measured offline setting).",
+    method: Optional[Method] = typer.Option(
+        None, "--method", show_default="candidates",
+        help="Projection method (default: the xproj_projector component's default projector, candidate "
+        "matching with the coverage score, the best measured offline setting).",
     ),
     config: Optional[Path] = typer.Option(
         None, "--config", help="Config file with a 'projector' block, resolved through spacy.registry (overrides the method options)."
     ),
-    merge_distance: int = typer.Option(1, "--merge-distance", help="Heuristic d: merge ranges <= d words apart."),
-    top_k: Optional[int] = typer.Option(None, "--top-k", help="Heuristic k: keep the k shortest ranges (default: all)."),
-    only_i: bool = typer.Option(False, "--only-i/--no-only-i", help="Heuristic: never merge a range aligned to the entity's first word."),
-    length_ratio_threshold: str = typer.Option(
-        "0.8", "--length-ratio-threshold", help="Heuristic thr: keep ranges with len/len(entity) > thr ('none' = off)."
+    merge_distance: Optional[int] = typer.Option(None, "--merge-distance", show_default=_shown(make_heuristic_projector, "merge_distance"), help="Heuristic d: merge ranges <= d words apart."),
+    top_k: Optional[int] = typer.Option(None, "--top-k", show_default=_shown(make_heuristic_projector, "top_k"), help="Heuristic k: keep the k shortest ranges (default: all)."),
+    only_i: Optional[bool] = typer.Option(None, "--only-i/--no-only-i", show_default=_shown(make_heuristic_projector, "only_i"), help="Heuristic: never merge a range aligned to the entity's first word."),
+    length_ratio_threshold: Optional[str] = typer.Option(
+        None, "--length-ratio-threshold", show_default=_shown(make_heuristic_projector, "length_ratio_threshold"),
+        help="Heuristic thr: keep ranges with len/len(entity) > thr ('none' = off).",
     ),
-    candidates: CandidateKind = typer.Option(CandidateKind.ngram, "--candidates", help="Candidate extractor."),
-    max_len: int = typer.Option(10, "--max-len", help="Longest candidate in words (0 = no limit)."),
-    score: ScoreKind = typer.Option(
-        ScoreKind.coverage, "--score",
+    candidates: Optional[CandidateKind] = typer.Option(None, "--candidates", show_default=_component_part("extractor", CANDIDATE_NAMES), help="Candidate extractor."),
+    max_len: Optional[int] = typer.Option(None, "--max-len", show_default=_shown(make_ngram_candidates, "max_len"), help="Longest candidate in words (0 = no limit)."),
+    score: Optional[ScoreKind] = typer.Option(
+        None, "--score", show_default=_component_part("scorer", SCORER_NAMES),
         help="Matching score: coverage (alignment link scores + surface similarity), surface, align, ner, ner_spans, nmt, fused, "
         "learned (a fitted model over span features; see --fusion-weights).",
     ),
@@ -266,12 +287,12 @@ def project_command(
         None, "--fusion-weights", help="With --score learned: weights from `xproj fit-fusion` (default: the shipped ones).",
         exists=True, dir_okay=False,
     ),
-    weights: str = typer.Option(DEFAULT_FUSED_WEIGHTS, "--weights", help="Fused score weights, e.g. align=0.5,ner_spans=0.5,nmt=1."),
-    solver: SolverKind = typer.Option(SolverKind.greedy, "--solver", help="Matching solver (exact = spacy-xproj.ExactSolver.v1)."),
-    constraint: str = typer.Option("<=", "--constraint", help="Per-entity count constraint: = < <= > >=."),
-    n_proj: int = typer.Option(1, "--n-proj", help="Right-hand side of the count constraint."),
-    max_candidates: int = typer.Option(
-        20_000, "--max-candidates", help="Guard rail: keep at most this many (the shortest) candidates per "
+    weights: Optional[str] = typer.Option(None, "--weights", show_default=DEFAULT_FUSED_WEIGHTS, help="Fused score weights, e.g. align=0.5,ner_spans=0.5,nmt=1."),
+    solver: Optional[SolverKind] = typer.Option(None, "--solver", show_default=_component_part("solver", SOLVER_NAMES), help="Matching solver (exact = spacy-xproj.ExactSolver.v1)."),
+    constraint: Optional[str] = typer.Option(None, "--constraint", show_default=_shown(make_candidate_projector, "constraint"), help="Per-entity count constraint: = < <= > >=."),
+    n_proj: Optional[int] = typer.Option(None, "--n-proj", show_default=_shown(make_candidate_projector, "n_proj"), help="Right-hand side of the count constraint."),
+    max_candidates: Optional[int] = typer.Option(
+        None, "--max-candidates", show_default=_shown(make_candidate_projector, "max_candidates"), help="Guard rail: keep at most this many (the shortest) candidates per "
         "sentence; capped sentences are counted in the run summary (0 = no cap)."
     ),
     batch_size: int = typer.Option(256, "--batch-size", help="Pairs per batch."),
@@ -293,22 +314,19 @@ def project_command(
     if config is not None:
         projector = build_projector_from_config(config)
     else:
-        projector = build_projector(
-            method.value,
-            merge_distance=merge_distance,
-            top_k=top_k,
-            only_i=only_i,
-            length_ratio_threshold=_optional_float(length_ratio_threshold, "--length-ratio-threshold"),
-            candidates=candidates.value,
-            max_len=max_len or None,
-            score=score.value,
-            weights=weights,
-            solver=solver.value,
-            constraint=constraint,
-            n_proj=n_proj,
-            max_candidates=max_candidates or None,
+        options = given(
+            merge_distance=merge_distance, top_k=top_k, only_i=only_i,
+            candidates=candidates.value if candidates else None, score=score.value if score else None,
+            weights=weights, solver=solver.value if solver else None, constraint=constraint, n_proj=n_proj,
             fusion_weights=fusion_weights,
         )
+        if length_ratio_threshold is not None:  # 'none' switches the threshold off
+            options["length_ratio_threshold"] = _optional_float(length_ratio_threshold, "--length-ratio-threshold")
+        if max_len is not None:
+            options["max_len"] = max_len or None  # 0 = no limit
+        if max_candidates is not None:
+            options["max_candidates"] = max_candidates or None  # 0 = no cap
+        projector = build_projector(method.value if method else None, **options)
     summary = RunSummary("project")
     run_pairs(
         in_path,

@@ -3,15 +3,31 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional
 
 import typer
 
 from ..engine import options as _engine_options
 from .app import app
 from .checks import not_a_folder, overwrite_option, restart_option, positive_int
+from .config import fill_block, given, registered_default, resolve_block
 
 FORMATS = ("auto", "pairs", "text")
+TRANSLATOR = "spacy-xproj.HFTranslator.v1"
+
+
+def _hf_default(param: str) -> str:
+    """What ``--help`` shows for an option left out: the registered function's default."""
+    from ..translate.hf import make_hf_translator
+
+    value = registered_default(make_hf_translator, param)
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def translator_config(**options: Any) -> Dict[str, Any]:
+    """The translator config the options describe: only the settings that were given (``None`` =
+    the registered function's default)."""
+    return {"@xproj_translators": TRANSLATOR, **given(**options)}
 
 
 def text_to_pairs(path: Path, out: Path, lang: str, side: str) -> int:
@@ -37,19 +53,6 @@ def text_to_pairs(path: Path, out: Path, lang: str, side: str) -> int:
                 yield Pair(f"{path.stem}/{lineno}", src, tgt, None, {f"{side}_text": text})
 
     return write_pairs(out, gen())
-
-
-def _given(param: str) -> bool:
-    """Whether the user gave the option (rather than its default)."""
-    try:
-        from typer._click.globals import get_current_context
-    except ImportError:  # pragma: no cover - older typer
-        from click import get_current_context
-    ctx = get_current_context(silent=True)
-    if ctx is None:
-        return True
-    source = ctx.get_parameter_source(param)
-    return source is None or source.name != "DEFAULT"
 
 
 def check_max_length(model: str, max_length: int, given: bool = True) -> int:
@@ -84,17 +87,17 @@ def _is_text(path: Path, fmt: str) -> bool:
 def translate_cmd(
     in_path: Path = typer.Argument(..., exists=True, dir_okay=False, help="Pair JSONL, or raw text (one sentence per line)."),
     out_path: Path = typer.Argument(..., dir_okay=False, help="Output pair JSONL (resumed if it exists)."),
-    model: str = typer.Option("facebook/nllb-200-distilled-600M", "--model", "-m", help="HF model name or local folder (NLLB-200, M2M-100, Marian; Marian may use {src}/{tgt})."),
-    src: str = typer.Option("en", "--src", help="Source-side language (ISO 639-1/3 or NLLB code)."),
-    tgt: str = typer.Option(..., "--tgt", help="Target-side language (ISO 639-1/3 or NLLB code)."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", show_default=_hf_default("model"), help="HF model name or local folder (NLLB-200, M2M-100, Marian; Marian may use {src}/{tgt})."),
+    src_lang: Optional[str] = typer.Option(None, "--src", show_default=_hf_default("src_lang"), help="Source-side language (ISO 639-1/3 or NLLB code)."),
+    tgt_lang: str = typer.Option(..., "--tgt", help="Target-side language (ISO 639-1/3 or NLLB code)."),
     direction: str = typer.Option("fill-empty", "--direction", help="fill-empty (translate the side that is there into the empty one), src2tgt or tgt2src. Raw text needs src2tgt (text in --src) or tgt2src (text in --tgt)."),
     fmt: str = typer.Option("auto", "--format", help="auto (by extension: .jsonl = pairs), pairs or text."),
-    batch_size: int = typer.Option(16, "--batch-size", help="Sentences per model batch."),
-    device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N or auto."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", show_default=_hf_default("batch_size"), help="Sentences per model batch."),
+    device: Optional[str] = typer.Option(None, "--device", show_default=_hf_default("device"), help="cpu, cuda, cuda:N or auto."),
     cache: Optional[Path] = typer.Option(None, "--cache", help="SQLite translation cache (reused across runs)."),
-    num_beams: int = typer.Option(1, "--num-beams", help="Beam size (1 = greedy)."),
-    max_length: int = typer.Option(256, "--max-length", help="Maximum output length in tokens."),
-    fp16: bool = typer.Option(True, "--fp16/--no-fp16", help="Half precision on CUDA (ignored on CPU)."),
+    num_beams: Optional[int] = typer.Option(None, "--num-beams", show_default=_hf_default("num_beams"), help="Beam size (1 = greedy)."),
+    max_length: Optional[int] = typer.Option(None, "--max-length", show_default=_hf_default("max_length"), help="Maximum output length in tokens (the default is lowered to the model's limit)."),
+    fp16: Optional[bool] = typer.Option(None, "--fp16/--no-fp16", show_default=_hf_default("fp16"), help="Half precision on CUDA (ignored on CPU)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
     overwrite: bool = overwrite_option(),
     restart_on_change: bool = restart_option(),
@@ -112,21 +115,25 @@ def translate_cmd(
     from ..errors import ConfigError
     from ..runner import RunSummary, run_pairs
     from ..translate.component import DIRECTIONS
-    from ..translate.hf import HFTranslator
 
     positive_int(batch_size, "--batch-size")
     positive_int(num_beams, "--num-beams")
     positive_int(max_length, "--max-length")
     not_a_folder(cache, "--cache")
-    max_length = check_max_length(model, max_length, _given("max_length"))
+    block = translator_config(
+        model=model, src_lang=src_lang, tgt_lang=tgt_lang, device=device, batch_size=batch_size,
+        num_beams=num_beams, max_length=max_length, fp16=fp16, cache=str(cache) if cache else None,
+    )
+    filled = fill_block(block, "translator")
+    length = check_max_length(filled["model"], filled["max_length"], max_length is not None)
+    if length != filled["max_length"]:
+        block["max_length"] = length
     if direction not in DIRECTIONS:
         raise ConfigError(f"unknown --direction {direction!r}; use one of {', '.join(DIRECTIONS)}")
     if fmt not in FORMATS:
         raise ConfigError(f"unknown --format {fmt!r}; use one of {', '.join(FORMATS)}")
-    translator = HFTranslator(
-        model, src, tgt, device=device, batch_size=batch_size, num_beams=num_beams,
-        max_length=max_length, fp16=fp16, cache=str(cache) if cache else None,
-    )
+    translator = resolve_block(block, "translator")
+    src, tgt, batch_size = translator.src_lang, translator.tgt_lang, translator.batch_size
     summary = RunSummary("translate")
     with tempfile.TemporaryDirectory() as tmp:
         source = in_path

@@ -72,6 +72,27 @@ def read_mafand_lines(
             yield lineno, texts[0], texts[1], lang
 
 
+def mafand_source_language(path: PathLike, tgt_lang: str) -> str:
+    """The source language of a MAFAND-MT file for target ``tgt_lang``: the other key of its first
+    line's ``"translation"`` (``fr`` for an ``fr-wol`` file and ``wol``)."""
+    path = Path(path)
+    for lineno, line in iter_lines(path):
+        try:
+            value = strict_json_loads(line)
+        except ValueError as err:
+            raise InputError(f"invalid JSON: {err}", path, lineno) from None
+        tr = value.get("translation") if isinstance(value, dict) else None
+        keys = sorted(tr) if isinstance(tr, dict) else []
+        others = [k for k in keys if k != tgt_lang]
+        if tgt_lang not in keys or len(others) != 1:
+            raise InputError(
+                f"cannot tell the source language for target {tgt_lang!r} from keys {keys} (give --src-lang)",
+                path, lineno,
+            )
+        return others[0]
+    raise InputError("the file is empty: no sentence pair to tell the languages from", path)
+
+
 def read_mafand(
     path: PathLike,
     src_lang: str = "en",

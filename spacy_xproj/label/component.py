@@ -24,20 +24,11 @@ from .hf import LabelResult
 
 TARGETS = ("translation", "doc")
 
+# Only the backend is named: its settings take the registered function's defaults
+# (``spacy-xproj.HFTokenClassifier.v1``), which spaCy fills into ``nlp.config``.
 DEFAULT_CONFIG_STR = """
 [labeller]
 @xproj_labellers = "spacy-xproj.HFTokenClassifier.v1"
-model = "FacebookAI/xlm-roberta-large-finetuned-conll03-english"
-device = "cpu"
-batch_size = 16
-drop_labels = ["MISC"]
-with_probs = true
-fp16 = true
-
-[labeller.label_map]
-PER = "PER"
-ORG = "ORG"
-LOC = "LOC"
 """
 DEFAULT_CONFIG = Config().from_str(DEFAULT_CONFIG_STR)
 
@@ -63,11 +54,11 @@ class XprojLabeller:
         name: str,
         labeller: Labeller,
         *,
-        target: str = "translation",
-        set_ents: bool = True,
-        set_probs: bool = True,
-        set_candidates: bool = True,
-        batch_size: int = 64,
+        target: str,
+        set_ents: bool,
+        set_probs: bool,
+        set_candidates: bool,
+        batch_size: int,
     ) -> None:
         install_extensions()
         if target not in TARGETS:

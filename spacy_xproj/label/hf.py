@@ -96,22 +96,25 @@ def map_prob_labels(
 
 
 class HFTokenClassifier:
-    """Word-level NER with an HF token-classification model; see the module docstring."""
+    """Word-level NER with an HF token-classification model; see the module docstring.
+
+    Every setting is required: the defaults live in ``spacy-xproj.HFTokenClassifier.v1``
+    (:func:`make_hf_token_classifier`), which Python callers use."""
 
     def __init__(
         self,
-        model: str = "FacebookAI/xlm-roberta-large-finetuned-conll03-english",
+        model: str,
         *,
-        device: str = "cpu",
-        batch_size: int = 16,
-        label_map: Optional[Dict[str, str]] = None,
-        drop_labels: Sequence[str] = ("MISC",),
-        keep_unmapped: bool = True,
-        with_probs: bool = True,
-        max_length: Optional[int] = None,
-        fp16: bool = True,
-        use_fast: bool = True,
-        label_scheme: str = "auto",
+        device: str,
+        batch_size: int,
+        label_map: Optional[Dict[str, str]],
+        drop_labels: Sequence[str],
+        keep_unmapped: bool,
+        with_probs: bool,
+        max_length: Optional[int],
+        fp16: bool,
+        use_fast: bool,
+        label_scheme: str,
     ) -> None:
         if batch_size < 1:
             raise ConfigError("batch_size must be >= 1")

@@ -28,16 +28,17 @@ DEFAULT_SPACY_LABEL_MAP = {
 
 
 class SpacyLabeller:
-    """Word-level NER with a spaCy pipeline; see the module docstring."""
+    """Word-level NER with a spaCy pipeline; see the module docstring. Every setting is required:
+    the defaults live in ``spacy-xproj.SpacyLabeller.v1`` (:func:`make_spacy_labeller`)."""
 
     def __init__(
         self,
-        model: str = "en_core_web_sm",
+        model: str,
         *,
-        label_map: Optional[Dict[str, str]] = None,
-        drop_labels: Sequence[str] = ("MISC",),
-        keep_unmapped: bool = False,
-        batch_size: int = 64,
+        label_map: Optional[Dict[str, str]],
+        drop_labels: Sequence[str],
+        keep_unmapped: bool,
+        batch_size: int,
     ) -> None:
         self.model_name = model
         self.label_map = dict(DEFAULT_SPACY_LABEL_MAP if label_map is None else label_map)

@@ -26,7 +26,7 @@ from .matching import ProjectionInput, Span
 Extractor = Callable[[ProjectionInput], List[Span]]
 
 
-def ngrams(n_words: int, max_len: Optional[int] = 10, start: int = 0, blocked: Sequence[bool] = ()) -> List[Span]:
+def ngrams(n_words: int, max_len: Optional[int], start: int = 0, blocked: Sequence[bool] = ()) -> List[Span]:
     """All ``(s, e)`` with ``start <= s < e <= n_words``, ``e - s <= max_len``, no blocked word inside."""
     out: List[Span] = []
     limit = n_words if max_len is None else max_len

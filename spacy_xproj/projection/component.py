@@ -63,10 +63,10 @@ class HeuristicProjector:
 
     def __init__(
         self,
-        merge_distance: int = 1,
-        top_k: Optional[int] = None,
-        only_i: bool = False,
-        length_ratio_threshold: Optional[float] = 0.8,
+        merge_distance: int,
+        top_k: Optional[int],
+        only_i: bool,
+        length_ratio_threshold: Optional[float],
     ) -> None:
         if merge_distance < 0:
             raise ConfigError(f"merge_distance must be >= 0, got {merge_distance}")
@@ -104,9 +104,9 @@ class CandidateProjector:
         extractor: Callable[[ProjectionInput], List[SpanTuple]],
         scorer: Callable[[ProjectionInput, Sequence[SpanTuple]], Any],
         solver: Callable[[MatchingProblem], List[Tuple[int, int]]],
-        constraint: str = "<=",
-        n_proj: int = 1,
-        max_candidates: Optional[int] = DEFAULT_MAX_CANDIDATES,
+        constraint: str,
+        n_proj: int,
+        max_candidates: Optional[int],
     ) -> None:
         if max_candidates is not None and max_candidates < 1:
             raise ConfigError(f"max_candidates must be >= 1 or null (no cap), got {max_candidates}")
@@ -432,15 +432,14 @@ class ProjectorComponent:
 # The best offline configuration measured on Europarl-NER en->de and en->es together
 # (docs/projection-quality.md): n-gram candidates, soft-link coverage over alignment link
 # scores and surface similarity, greedy matching.
+# Only the parts are named: every setting (constraint "<=", n_proj 1, max_len 10, ...) takes the
+# registered functions' defaults, which spaCy fills into ``nlp.config``.
 DEFAULT_PROJECTOR_CONFIG = """
 [projector]
 @xproj_projectors = "spacy-xproj.CandidateProjector.v1"
-constraint = "<="
-n_proj = 1
 
 [projector.extractor]
 @xproj_candidates = "spacy-xproj.NgramCandidates.v1"
-max_len = 10
 
 [projector.scorer]
 @xproj_scorers = "spacy-xproj.CoverageScore.v1"

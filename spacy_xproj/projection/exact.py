@@ -320,7 +320,7 @@ def _dp(
 
 def solve_exact(
     problem: MatchingProblem,
-    max_states: int = DEFAULT_MAX_STATES,
+    max_states: int,
     stats: Optional[SolveStats] = None,
     reduce: bool = True,
 ) -> List[Choice]:
@@ -427,8 +427,8 @@ def relaxed(problem: MatchingProblem) -> MatchingProblem:
 class ExactSolver:
     """The registered exact solver: :func:`solve_exact` with a fallback for oversized problems."""
 
-    max_states: int = DEFAULT_MAX_STATES
-    fallback: str = "milp"
+    max_states: int
+    fallback: str
     stats: SolveStats = field(default_factory=SolveStats)
     fallbacks_used: int = 0
     infeasible: int = 0

@@ -42,10 +42,10 @@ def _runs(marked: Sequence[int]) -> List[Run]:
 def heuristic_ranges(
     entity: Entity,
     forward: dict,
-    merge_distance: int = 1,
-    top_k: Optional[int] = None,
-    only_i: bool = False,
-    length_ratio_threshold: Optional[float] = 0.8,
+    merge_distance: int,
+    top_k: Optional[int],
+    only_i: bool,
+    length_ratio_threshold: Optional[float],
 ) -> List[Run]:
     """Steps 2-5 for one entity: the target ranges it projects onto (before overlap checks)."""
     marked: Set[int] = set()
@@ -76,10 +76,10 @@ def project_heuristic(
     src_ents: Sequence[Entity],
     alignment: Alignment,
     n_tgt: int,
-    merge_distance: int = 1,
-    top_k: Optional[int] = None,
-    only_i: bool = False,
-    length_ratio_threshold: Optional[float] = 0.8,
+    merge_distance: int,
+    top_k: Optional[int],
+    only_i: bool,
+    length_ratio_threshold: Optional[float],
     n_src: Optional[int] = None,
 ) -> List[Tuple[Entity, float]]:
     """Project ``src_ents`` onto a target sentence of ``n_tgt`` words.
@@ -87,6 +87,7 @@ def project_heuristic(
     ``alignment`` links are ``(src_index, tgt_index)``. Returns non-overlapping
     ``(Entity, score)`` pairs sorted by start; the score is the align score of the range.
     ``n_src`` (default: the largest source index in entities/links + 1) bounds the source side.
+    The four switches have no defaults here: ``spacy-xproj.HeuristicProjector.v1`` holds them.
     """
     if merge_distance < 0:
         raise ValueError("merge_distance must be >= 0")

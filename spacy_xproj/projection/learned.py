@@ -54,6 +54,12 @@ FEATURES = (
 F = {name: k for k, name in enumerate(FEATURES)}
 
 
+# The coverage features are computed as CoverageScore.v1 computes them (unlinked words inside a span
+# whose borders have evidence are free). This is part of the features' definition, fixed for every
+# fitted model (the shipped weights were fitted with it), not a setting.
+FREE_INSIDE = True
+
+
 def _is_function(word: str) -> bool:
     w = word.strip()
     if not w or not any(c.isalnum() for c in w):
@@ -149,7 +155,7 @@ def load_default_model() -> FusionModel:
 # features
 
 
-def evidence_parts(inp: ProjectionInput, min_similarity: float = 0.5) -> Tuple[np.ndarray, np.ndarray]:
+def evidence_parts(inp: ProjectionInput, min_similarity: float) -> Tuple[np.ndarray, np.ndarray]:
     """``(A, S)``: alignment link weights and thresholded surface similarity, ``(n_src, n_tgt)``."""
     from .surface import similarity_matrix
 
@@ -159,9 +165,7 @@ def evidence_parts(inp: ProjectionInput, min_similarity: float = 0.5) -> Tuple[n
     return A, np.where(S >= min_similarity, S, 0.0)
 
 
-def candidate_features(
-    inp: ProjectionInput, candidates: Sequence[Span], min_similarity: float = 0.5
-) -> np.ndarray:
+def candidate_features(inp: ProjectionInput, candidates: Sequence[Span], min_similarity: float) -> np.ndarray:
     """Features of every (source entity, candidate) pair: shape ``(P, T, len(FEATURES))``."""
     P, T = len(inp.src_ents), len(candidates)
     X = np.zeros((P, T, len(FEATURES)), dtype=np.float64)
@@ -174,10 +178,10 @@ def candidate_features(
     ts, te = cand[:, 0], cand[:, 1]
     tlen = (te - ts).astype(np.float64)
     n_src, n_tgt = M.shape
-    cov = coverage_scores(src_spans, candidates, M)
+    cov = coverage_scores(src_spans, candidates, M, FREE_INSIDE)
     X[:, :, F["coverage"]] = cov
-    X[:, :, F["coverage_align"]] = coverage_scores(src_spans, candidates, A)
-    X[:, :, F["coverage_surface"]] = coverage_scores(src_spans, candidates, S)
+    X[:, :, F["coverage_align"]] = coverage_scores(src_spans, candidates, A, FREE_INSIDE)
+    X[:, :, F["coverage_surface"]] = coverage_scores(src_spans, candidates, S, FREE_INSIDE)
     best = cov.max(axis=1, keepdims=True)
     X[:, :, F["gap_to_best"]] = cov - best
     X[:, :, F["is_best"]] = (cov >= best - 1e-12) & (best > 0)
@@ -317,7 +321,7 @@ def fit_fusion(
 class LearnedScorer:
     """The scorer of ``spacy-xproj.LearnedScore.v1``; ``model`` may be replaced (``initialize``)."""
 
-    def __init__(self, model: FusionModel, min_similarity: float = 0.5) -> None:
+    def __init__(self, model: FusionModel, min_similarity: float) -> None:
         self.model = model
         self.min_similarity = min_similarity
 

@@ -122,7 +122,7 @@ def make_align_score() -> Scorer:
 # coverage (soft links: alignment link weights and surface similarity)
 
 
-def alignment_weights(alignment: Alignment, n_src: int, n_tgt: int, use_scores: bool = True) -> np.ndarray:
+def alignment_weights(alignment: Alignment, n_src: int, n_tgt: int, use_scores: bool) -> np.ndarray:
     """Dense ``(n_src, n_tgt)`` link weights in ``[0, 1]``: 1 per link, or, with ``use_scores`` and
     a scored alignment, each link's score divided by the highest score of the sentence pair (so
     eflomal's vote shares, SimAlign's similarities and AWESoME's probabilities all give the
@@ -165,7 +165,7 @@ def coverage_scores(
     src_spans: Sequence[Tuple[int, int]],
     tgt_spans: Sequence[Tuple[int, int]],
     evidence: np.ndarray,
-    free_inside: bool = True,
+    free_inside: bool,
 ) -> np.ndarray:
     """Soft-link coverage of source span ``p`` and target span ``t`` under an evidence matrix ``M``.
 
@@ -290,10 +290,10 @@ def block_agreement(
 
 def evidence_matrix(
     inp: ProjectionInput,
-    alignment_weight: float = 1.0,
-    surface_weight: float = 1.0,
-    min_similarity: float = 0.5,
-    link_scores: bool = True,
+    alignment_weight: float,
+    surface_weight: float,
+    min_similarity: float,
+    link_scores: bool,
 ) -> np.ndarray:
     """``M = max(alignment_weight * A, surface_weight * S)`` with ``S`` the surface similarity of
     the words (0 below ``min_similarity``) and ``A`` the alignment's link weights
@@ -396,10 +396,10 @@ def _label_indices(
 def ner_class_scores(
     probs: NerProbs,
     candidates: Sequence[Span],
-    alpha: float = 1.15,
-    threshold: float = 0.05,
-    use_only_i_labels: bool = False,
-    labels_to_ignore: Sequence[str] = (),
+    alpha: float,
+    threshold: float,
+    use_only_i_labels: bool,
+    labels_to_ignore: Sequence[str],
 ) -> Tuple[List[str], np.ndarray]:
     """Per-class scores of each candidate: ``(classes, array (n_classes, n_candidates))``.
 

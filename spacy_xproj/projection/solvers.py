@@ -123,9 +123,9 @@ FORMULATIONS = ("words", "thesis")
 
 def solve_milp(
     problem: MatchingProblem,
-    time_limit: Optional[float] = None,
-    msg: bool = False,
-    formulation: str = "words",
+    time_limit: Optional[float],
+    msg: bool,
+    formulation: str,
 ) -> List[Choice]:
     """Exact solution of the (reduced) matching problem with PuLP/CBC; see the module docstring."""
     if formulation not in FORMULATIONS:

@@ -28,18 +28,11 @@ from . import languages
 if TYPE_CHECKING:  # pragma: no cover
     from ..types import Pair
 
+# Only the backend is named: its settings take the registered function's defaults
+# (``spacy-xproj.HFTranslator.v1``), which spaCy fills into ``nlp.config``.
 DEFAULT_CONFIG_STR = """
 [translator]
 @xproj_translators = "spacy-xproj.HFTranslator.v1"
-model = "facebook/nllb-200-distilled-600M"
-src_lang = "en"
-tgt_lang = "hau"
-device = "cpu"
-batch_size = 16
-num_beams = 1
-max_length = 256
-fp16 = true
-cache = null
 """
 DEFAULT_CONFIG = Config().from_str(DEFAULT_CONFIG_STR)
 
@@ -61,11 +54,11 @@ class XprojTranslator:
         name: str,
         translator: Callable[[List[str]], List[str]],
         *,
-        src_lang: Optional[str] = None,
-        tgt_lang: Optional[str] = None,
-        detokenize: bool = True,
-        overwrite: bool = True,
-        batch_size: int = 64,
+        src_lang: Optional[str],
+        tgt_lang: Optional[str],
+        detokenize: bool,
+        overwrite: bool,
+        batch_size: int,
     ) -> None:
         install_extensions()
         self.name = name

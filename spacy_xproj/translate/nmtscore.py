@@ -53,7 +53,7 @@ def mean_logprobs(
     targets: Sequence[str],
     src_lang: str,
     tgt_lang: str,
-    batch_size: int = 16,
+    batch_size: int,
 ) -> np.ndarray:
     """Mean token log-probability of each ``targets[i]`` force-decoded given ``sources[i]``."""
     torch, _ = _import_torch_transformers()
@@ -103,19 +103,20 @@ def mean_logprobs(
 
 
 class NMTScorer:
-    """NMTScore similarity with one seq2seq model; see the module docstring."""
+    """NMTScore similarity with one seq2seq model; see the module docstring. Every setting is
+    required: the defaults live in ``spacy-xproj.NMTScore.v1`` (:func:`make_nmtscore`)."""
 
     def __init__(
         self,
-        model: str = "facebook/nllb-200-distilled-600M",
-        src_lang: Optional[str] = "en",
-        tgt_lang: Optional[str] = None,
+        model: str,
+        src_lang: Optional[str],
+        tgt_lang: Optional[str],
         *,
-        threshold: float = 0.1,
-        batch_size: int = 16,
-        device: str = "cpu",
-        fp16: bool = True,
-        cache: Optional[Union[str, TranslationCache]] = None,
+        threshold: float,
+        batch_size: int,
+        device: str,
+        fp16: bool,
+        cache: Optional[Union[str, TranslationCache]],
     ) -> None:
         for code in (src_lang, tgt_lang):
             if code is not None:
