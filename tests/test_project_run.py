@@ -145,7 +145,7 @@ def test_package_step_builds_an_installable_wheel(all_run, data_root, tmp_path):
 def test_parallel_workflow_and_package(tmp_path: Path, data_root: Path):
     proj = make_project(tmp_path)
     variables = {"lang": "hau", "n_parallel": 400, "n_dev": 50, "n_test": 200, "src_max_steps": 200,
-                 "max_steps": 60, "eval_frequency": 20, "train_filters": "--partial", "package_version": "0.0.1"}
+                 "max_steps": 60, "eval_frequency": 20, "train_filters": " --partial", "package_version": "0.0.1"}
     run_project(proj, "parallel", data_root, variables)
     metrics = _metrics(proj / "metrics" / "parallel" / "hau_parallel-candidates.json")
     assert set(metrics["per_label"]) <= {"PER", "ORG", "LOC"}  # DATE and MISC ignored
