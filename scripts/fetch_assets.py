@@ -128,12 +128,22 @@ def resolve_src_lang(lang: str, src_lang: str, table: Dict[str, Tuple[str, Optio
     raise SystemExit(f"error: src_lang auto: MAFAND-MT pairs {lang!r} with {', '.join(found)}; set --vars.src_lang")
 
 
-def table_key(dest: str, src_lang: str) -> str:
+def resolve_parallel_split(lang: str, src_lang: str, split: str, table: Dict[str, Tuple[str, Optional[str]]]) -> str:
+    """``split``, or for ``auto`` the MAFAND-MT split used as parallel text: ``train``, or ``dev``
+    for the pairs that have no train split (en-kin, en-nya, en-sna, en-xho)."""
+    if split != AUTO:
+        return split
+    return "train" if f"{MAFAND}{src_lang}-{lang}/train.jsonl" in table else "dev"
+
+
+def table_key(dest: str, src_lang: str, split: Optional[str] = None) -> str:
     """The asset table's name of a destination: a MAFAND-MT file is kept under its language
-    (``assets/mafand_mt/wol/train.jsonl``) and listed under its upstream pair (``fr-wol``)."""
+    (``assets/mafand_mt/wol/train.jsonl``) and listed under its upstream pair (``fr-wol``); the file
+    named ``auto.jsonl`` (``parallel_split`` auto) is the upstream file of the resolved ``split``."""
     parts = Path(dest).parts
     if dest.startswith(MAFAND) and len(parts) == 4 and "-" not in parts[2]:
-        return f"{MAFAND}{src_lang}-{parts[2]}/{parts[3]}"
+        name = f"{split}.jsonl" if split and parts[3] == f"{AUTO}.jsonl" else parts[3]
+        return f"{MAFAND}{src_lang}-{parts[2]}/{name}"
     return dest
 
 
@@ -192,11 +202,15 @@ def fetch(
         print(f"src_lang auto: {src_lang} (the MAFAND-MT pair of {variables.get('lang')})")
         overrides["vars.src_lang"] = src_lang  # the upstream URL names the pair
         config = load_project_config(project_dir, overrides=overrides)
+    split = str(variables.get("parallel_split", ""))
+    if split == AUTO and any(d.startswith(MAFAND) for d in wanted):
+        split = resolve_parallel_split(str(variables.get("lang")), src_lang, AUTO, table)
+        print(f"parallel_split auto: {split} (kept as assets/mafand_mt/{variables.get('lang')}/{AUTO}.jsonl)")
     assets = [a for a in config.get("assets", []) if extra or not a.get("extra", False)]
     if only:
         assets = [a for a in assets if any(a["dest"].startswith(p) for p in only)]
     for asset in assets:
-        key = table_key(asset["dest"], src_lang)
+        key = table_key(asset["dest"], src_lang, split)
         asset["source"] = key
         check_in_table(key, table)
         if not asset.get("checksum") and key in table:

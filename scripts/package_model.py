@@ -116,6 +116,8 @@ def main(argv: Optional[List[str]] = None) -> Path:
     ap.add_argument("--dist", type=Path, default=None, help="wheel folder (default <out>/dist)")
     ap.add_argument("--src-lang", default=None, help="source language, written for {src_lang} in --data and "
                     "--how; auto: the MAFAND-MT pair of --language (configs/assets.tsv)")
+    ap.add_argument("--parallel-split", default=None, help="MAFAND-MT split, written for {parallel_split} in "
+                    "--data; auto: train, or dev for pairs without train (needs --src-lang)")
     args = ap.parse_args(argv)
     if args.src_lang is not None:
         src_lang = args.src_lang
@@ -126,6 +128,12 @@ def main(argv: Optional[List[str]] = None) -> Path:
             src_lang = resolve_src_lang(args.language, src_lang, load_table(Path.cwd()))
         args.data = args.data.replace("{src_lang}", src_lang)
         args.how = args.how.replace("{src_lang}", src_lang)
+        if args.parallel_split is not None:
+            sys.path.insert(0, str(Path(__file__).resolve().parent))
+            from fetch_assets import load_table, resolve_parallel_split
+
+            split = resolve_parallel_split(args.language, src_lang, args.parallel_split, load_table(Path.cwd()))
+            args.data = args.data.replace("{parallel_split}", split)
 
     if not (args.model / "meta.json").is_file():
         raise SystemExit(f"error: {args.model} is not a trained spaCy pipeline (no meta.json)")

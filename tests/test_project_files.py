@@ -92,6 +92,7 @@ def test_asset_checksums_match_the_data_folder(data_root):
 
 
 FRENCH_CENTRED = "bam bbj ewe fon mos wol".split()
+NO_TRAIN_PAIR = "kin nya sna xho".split()  # MAFAND-MT en-kin, en-nya, en-sna, en-xho have dev and test only
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -105,13 +106,20 @@ def test_every_language_resolves_to_its_assets(lang):
     src_lang = fetch_assets.resolve_src_lang(lang, fetch_assets.AUTO, table)
     assert src_lang == ("fr" if lang in FRENCH_CENTRED else "en")
     assert fetch_assets.resolve_src_lang(lang, "en", table) == "en"  # an explicit value wins
-    split = "train" if f"assets/mafand_mt/{src_lang}-{lang}/train.jsonl" in table else "dev"
-    cfg = load_project_config(REPO, overrides={"vars.lang": lang, "vars.parallel_split": split})
+    assert load_project_config(REPO)["vars"]["parallel_split"] == fetch_assets.AUTO
+    split = fetch_assets.resolve_parallel_split(lang, src_lang, fetch_assets.AUTO, table)
+    assert split == ("dev" if lang in NO_TRAIN_PAIR else "train")
+    assert fetch_assets.resolve_parallel_split(lang, src_lang, "test", table) == "test"  # an explicit value wins
+    cfg = load_project_config(REPO, overrides={"vars.lang": lang})
     assert cfg["vars"]["package_name"] == f"{lang}_xproj_ner"
     dests = [a["dest"] for a in cfg["assets"] if "masakhaner2" in a["dest"] or "mafand_mt" in a["dest"]]
     assert dests and all(f"/{lang}/" in d for d in dests)
+    assert f"assets/mafand_mt/{lang}/auto.jsonl" in dests
     for dest in dests:
-        fetch_assets.check_in_table(fetch_assets.table_key(dest, src_lang), table)  # SystemExit if not upstream
+        key = fetch_assets.table_key(dest, src_lang, split)
+        fetch_assets.check_in_table(key, table)  # SystemExit if not upstream
+        if "mafand_mt" in dest:
+            assert key.endswith(f"/{src_lang}-{lang}/{split}.jsonl")
 
 
 def test_french_centred_language_fetches_its_pair_with_one_var(tmp_path, data_root, monkeypatch):
@@ -128,7 +136,7 @@ def test_french_centred_language_fetches_its_pair_with_one_var(tmp_path, data_ro
     monkeypatch.setenv("XPROJ_ASSETS_MIRROR", str(data_root))
     code = fetch_assets.fetch(proj, only=["assets/mafand_mt/wol"], overrides={"vars.lang": "wol"})
     assert code == 0
-    got = proj / "assets" / "mafand_mt" / "wol" / "train.jsonl"
+    got = proj / "assets" / "mafand_mt" / "wol" / "auto.jsonl"  # parallel_split auto = train
     assert hashlib.md5(got.read_bytes()).hexdigest() == fetch_assets.load_table(REPO)["assets/mafand_mt/fr-wol/train.jsonl"][1]
     assert mafand_source_language(got, "wol") == "fr"
     assert source_ner.resolve_project_src_lang("auto", "wol", REPO) == "fr"
