@@ -82,3 +82,17 @@ def strict_json_loads(text: str) -> Any:
         return json.loads(text, parse_constant=_refuse_constant)
     except RecursionError:
         raise ValueError("the JSON value is nested too deeply") from None
+
+
+def parse_json_line(line: str, path: PathLike, lineno: int, what: str) -> Any:
+    """One JSON record per line: the parsed value, or an :class:`InputError` naming the file and the
+    line (an empty line, invalid JSON, NaN/Infinity, over-deep nesting). ``what`` names a record
+    in the empty-line message (e.g. "one pair record")."""
+    if not line.strip():
+        raise InputError(f"empty line (every line must be {what})", path, lineno)
+    try:
+        return strict_json_loads(line)
+    except json.JSONDecodeError as err:
+        raise InputError(f"invalid JSON: {err.msg} (column {err.colno})", path, lineno) from None
+    except ValueError as err:
+        raise InputError(f"invalid JSON: {err}", path, lineno) from None

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, List, Optional, Set, Union
 
 from ..atomic import atomic_open
-from ..textio import iter_lines, strict_json_loads
+from ..textio import iter_lines, parse_json_line
 from ..errors import InputError
 from ..types import Pair
 
@@ -55,14 +55,7 @@ def read_pairs(path: PathLike, validate: bool = True) -> Iterator[Pair]:
 def parse_pair_line(line: str, path: PathLike, lineno: int) -> Pair:
     """One line of a pair file as a :class:`Pair`, not yet validated (:func:`read_pairs` checks
     duplicate ids, then :func:`validate_pair`). Errors name the file, the line and the problem."""
-    if not line.strip():
-        raise InputError("empty line (every line must be one pair record)", path, lineno)
-    try:
-        value = strict_json_loads(line)
-    except json.JSONDecodeError as err:
-        raise InputError(f"invalid JSON: {err.msg} (column {err.colno})", path, lineno) from None
-    except ValueError as err:
-        raise InputError(f"invalid JSON: {err}", path, lineno) from None
+    value = parse_json_line(line, path, lineno, "one pair record")
     try:
         pair = Pair.from_json(value)
     except (ValueError, KeyError, TypeError) as err:

@@ -9,13 +9,12 @@ pairs without entities.
 from __future__ import annotations
 
 import gzip
-import json
 from pathlib import Path
 from typing import IO, Dict, Iterator, List, Optional, Tuple, Union
 
 from ..doc import blank
 from ..errors import InputError
-from ..textio import iter_lines, strict_json_loads
+from ..textio import iter_lines, parse_json_line
 from ..types import Pair, Side
 
 PathLike = Union[str, Path]
@@ -40,36 +39,29 @@ def read_mafand_lines(
 ) -> Iterator[Tuple[int, str, str, str]]:
     """Stream ``(line, src_text, tgt_text, tgt_lang)`` from a MAFAND-MT JSONL file, validated."""
     path = Path(path)
-    if True:  # iter_lines: errors (missing file, bad UTF-8, damaged .gz) name the file and line
-        for lineno, line in iter_lines(path):
-            if not line.strip():
-                raise InputError("empty line (every line must be one sentence pair)", path, lineno)
-            try:
-                value = strict_json_loads(line)
-            except json.JSONDecodeError as err:
-                raise InputError(f"invalid JSON: {err.msg} (column {err.colno})", path, lineno) from None
-            except ValueError as err:
-                raise InputError(f"invalid JSON: {err}", path, lineno) from None
-            tr = value.get("translation") if isinstance(value, dict) else None
-            if not isinstance(tr, dict):
-                raise InputError('expected an object {"translation": {"<lang>": "...", ...}}', path, lineno)
-            lang = tgt_lang
-            if lang is None:
-                others = [k for k in tr if k != src_lang]
-                if len(others) != 1:
-                    raise InputError(
-                        f"cannot tell the target language from keys {sorted(tr)} (give tgt_lang)", path, lineno
-                    )
-                lang = others[0]
-            texts = []
-            for code in (src_lang, lang):
-                text = tr.get(code)
-                if not isinstance(text, str):
-                    raise InputError(f"no {code!r} sentence (keys: {sorted(tr)})", path, lineno)
-                if not text.strip():
-                    raise InputError(f"the {code!r} sentence is empty", path, lineno)
-                texts.append(" ".join(text.split()))
-            yield lineno, texts[0], texts[1], lang
+    # iter_lines: errors (missing file, bad UTF-8, damaged .gz) name the file and line
+    for lineno, line in iter_lines(path):
+        value = parse_json_line(line, path, lineno, "one sentence pair")
+        tr = value.get("translation") if isinstance(value, dict) else None
+        if not isinstance(tr, dict):
+            raise InputError('expected an object {"translation": {"<lang>": "...", ...}}', path, lineno)
+        lang = tgt_lang
+        if lang is None:
+            others = [k for k in tr if k != src_lang]
+            if len(others) != 1:
+                raise InputError(
+                    f"cannot tell the target language from keys {sorted(tr)} (give tgt_lang)", path, lineno
+                )
+            lang = others[0]
+        texts = []
+        for code in (src_lang, lang):
+            text = tr.get(code)
+            if not isinstance(text, str):
+                raise InputError(f"no {code!r} sentence (keys: {sorted(tr)})", path, lineno)
+            if not text.strip():
+                raise InputError(f"the {code!r} sentence is empty", path, lineno)
+            texts.append(" ".join(text.split()))
+        yield lineno, texts[0], texts[1], lang
 
 
 def mafand_source_language(path: PathLike, tgt_lang: str) -> str:
@@ -77,10 +69,7 @@ def mafand_source_language(path: PathLike, tgt_lang: str) -> str:
     line's ``"translation"`` (``fr`` for an ``fr-wol`` file and ``wol``)."""
     path = Path(path)
     for lineno, line in iter_lines(path):
-        try:
-            value = strict_json_loads(line)
-        except ValueError as err:
-            raise InputError(f"invalid JSON: {err}", path, lineno) from None
+        value = parse_json_line(line, path, lineno, "one sentence pair")
         tr = value.get("translation") if isinstance(value, dict) else None
         keys = sorted(tr) if isinstance(tr, dict) else []
         others = [k for k in keys if k != tgt_lang]
