@@ -19,6 +19,7 @@ REGISTRY_NAMES = (
     "xproj_solvers",  # matching solvers (greedy, MILP, fast exact)
     "xproj_projectors",  # projection methods (heuristic, candidate matching)
     "xproj_filters",  # pair / sentence filters and partial annotation of projected training data
+    "xproj_label_rules",  # the label a projection gets on the target side (derived forms of names)
 )
 
 for _name in REGISTRY_NAMES:
@@ -33,3 +34,4 @@ scorers = registry.xproj_scorers  # type: ignore[attr-defined]
 solvers = registry.xproj_solvers  # type: ignore[attr-defined]
 projectors = registry.xproj_projectors  # type: ignore[attr-defined]
 filters = registry.xproj_filters  # type: ignore[attr-defined]
+label_rules = registry.xproj_label_rules  # type: ignore[attr-defined]

@@ -60,13 +60,15 @@ def test_default_chain_reaches_the_floor_on_german_and_spanish(europarl_dir: Pat
     sits below the lowest seed seen there."""
     pairs = read_europarl(europarl_dir, "en", lang)
     assert len(pairs) == 799
-    rows = run_benchmark(pairs, [AlignerSetting.parse("eflomal")], ["coverage", "candidates", "learned"])
+    rows = run_benchmark(pairs, [AlignerSetting.parse("eflomal")], ["coverage", "coverage-v1", "candidates", "learned"])
     f1 = {r.method: r.f1 for r in rows}
-    assert f1["coverage"] >= 0.875, f1
+    # seed 0 gives de 0.924, es 0.907 (docs/projection-quality.md; means over seeds 0-2: 0.926, 0.907)
+    assert f1["coverage"] >= {"de": 0.915, "es": 0.895}[lang], f1
     # the learned score with its shipped weights (fitted on de+es; docs/projection-quality.md)
-    assert f1["learned"] >= 0.875, f1
-    # the default beats the align-score candidate matching it replaced
-    assert f1["coverage"] > f1["candidates"]
+    assert f1["learned"] >= 0.885, f1
+    # the default beats the previous default (function-word borders, derived forms) and the
+    # align-score candidate matching before it
+    assert f1["coverage"] > f1["coverage-v1"] > f1["candidates"], f1
 
 
 def test_rows_average_over_seeds():

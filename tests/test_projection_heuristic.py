@@ -18,7 +18,10 @@ def spans(result):
 
 
 # the registered function's defaults (the paper's): the only place that holds them
-DEFAULTS = {k: p.default for k, p in inspect.signature(make_heuristic_projector).parameters.items()}
+# the paper's four switches (the registered function also takes an optional label rule, none by default)
+DEFAULTS = {
+    k: p.default for k, p in inspect.signature(make_heuristic_projector).parameters.items() if k != "label_rule"
+}
 
 
 def run(ents, links, n_tgt, **kw):

@@ -37,7 +37,17 @@ METHODS: Dict[str, Dict[str, Any]] = {
         "scorer": {"@xproj_scorers": "spacy-xproj.AlignScore.v1"},
         "solver": {"@xproj_solvers": "spacy-xproj.GreedySolver.v1"},
     },
+    # The default (xproj project, the xproj_projector component): coverage score with function-word
+    # borders discounted, derived forms of names labelled MISC.
     "coverage": {
+        "@xproj_projectors": "spacy-xproj.CandidateProjector.v1",
+        "extractor": {"@xproj_candidates": "spacy-xproj.NgramCandidates.v1"},
+        "scorer": {"@xproj_scorers": "spacy-xproj.CoverageScore.v2"},
+        "solver": {"@xproj_solvers": "spacy-xproj.GreedySolver.v1"},
+        "label_rule": {"@xproj_label_rules": "spacy-xproj.DerivedFormLabel.v1"},
+    },
+    # The previous default: CoverageScore.v1, every projection keeps its source label.
+    "coverage-v1": {
         "@xproj_projectors": "spacy-xproj.CandidateProjector.v1",
         "extractor": {"@xproj_candidates": "spacy-xproj.NgramCandidates.v1"},
         "scorer": {"@xproj_scorers": "spacy-xproj.CoverageScore.v1"},
@@ -48,6 +58,7 @@ METHODS: Dict[str, Dict[str, Any]] = {
         "extractor": {"@xproj_candidates": "spacy-xproj.NgramCandidates.v1"},
         "scorer": {"@xproj_scorers": "spacy-xproj.LearnedScore.v1"},
         "solver": {"@xproj_solvers": "spacy-xproj.GreedySolver.v1"},
+        "label_rule": {"@xproj_label_rules": "spacy-xproj.DerivedFormLabel.v1"},
     },
     "surface": {
         "@xproj_projectors": "spacy-xproj.CandidateProjector.v1",

@@ -36,6 +36,7 @@ import typer
 from ..engine import build_engine
 from ..projection.candidates import make_ngram_candidates
 from ..projection.component import make_candidate_projector, make_heuristic_projector
+from ..projection.labels import make_derived_form_label
 from ..errors import ConfigError, InputError
 from ..runner import RunSummary, run_pairs
 from ..types import Pair
@@ -79,7 +80,7 @@ SOLVER_NAMES = {
     "exact": "spacy-xproj.ExactSolver.v1",
 }
 SCORER_NAMES = {
-    "coverage": "spacy-xproj.CoverageScore.v1",
+    "coverage": "spacy-xproj.CoverageScore.v2",
     "surface": "spacy-xproj.SurfaceScore.v1",
     "align": "spacy-xproj.AlignScore.v1",
     "ner": "spacy-xproj.NerScore.v1",
@@ -163,6 +164,7 @@ CANDIDATE_NAMES = {
     "aligned": "spacy-xproj.AlignedSubrangeCandidates.v1",
     "ner": "spacy-xproj.NerCandidates.v1",
 }
+DERIVED_FORM_RULE = "spacy-xproj.DerivedFormLabel.v1"
 HEURISTIC_OPTIONS = ("merge_distance", "top_k", "only_i", "length_ratio_threshold")
 MATCHING_OPTIONS = ("constraint", "n_proj", "max_candidates")
 
@@ -179,15 +181,18 @@ def build_projector_config(method: Optional[str] = None, **options: Any) -> Dict
     from ..projection.component import DEFAULT_PROJECTOR
 
     unknown = set(options) - {
-        *HEURISTIC_OPTIONS, *MATCHING_OPTIONS, "candidates", "max_len", "score", "weights", "solver", "fusion_weights"
+        *HEURISTIC_OPTIONS, *MATCHING_OPTIONS, "candidates", "max_len", "score", "weights", "solver", "fusion_weights",
+        "derived_label",
     }
     if unknown:
         raise TypeError(f"unknown projector option(s): {', '.join(sorted(unknown))}")
     if method == "heuristic":
-        return {
+        block = {
             "@xproj_projectors": "spacy-xproj.HeuristicProjector.v1",
             **{k: options[k] for k in HEURISTIC_OPTIONS if k in options},
         }
+        _set_label_rule(block, options)
+        return block
     if method not in (None, "candidates"):
         raise ConfigError(f"unknown projection method {method!r}; use heuristic or candidates")
     block: Dict[str, Any] = copy.deepcopy(dict(DEFAULT_PROJECTOR))
@@ -214,7 +219,23 @@ def build_projector_config(method: Optional[str] = None, **options: Any) -> Dict
         block["scorer"] = {"@xproj_scorers": SCORER_NAMES[score]}
     if "solver" in options:
         block["solver"] = {"@xproj_solvers": SOLVER_NAMES[options["solver"]]}
+    _set_label_rule(block, options)
     return block
+
+
+def _set_label_rule(block: Dict[str, Any], options: Dict[str, Any]) -> None:
+    """``--derived-label``: a label, ``none`` (drop derived forms) or ``keep`` (no label rule)."""
+    if "derived_label" not in options:
+        return
+    block.pop("label_rule", None)
+    derived = str(options["derived_label"]).strip()
+    if not derived:
+        raise ConfigError("--derived-label must be a label, 'none' (drop derived forms) or 'keep' (keep the source label)")
+    if derived.lower() != "keep":
+        block["label_rule"] = {
+            "@xproj_label_rules": DERIVED_FORM_RULE,
+            "label": None if derived.lower() in ("none", "null") else derived,
+        }
 
 
 def build_projector(method: Optional[str] = None, **options: Any) -> Any:
@@ -288,6 +309,11 @@ def project_command(
         exists=True, dir_okay=False,
     ),
     weights: Optional[str] = typer.Option(None, "--weights", show_default=DEFAULT_FUSED_WEIGHTS, help="Fused score weights, e.g. align=0.5,ner_spans=0.5,nmt=1."),
+    derived_label: Optional[str] = typer.Option(
+        None, "--derived-label", show_default=_shown(make_derived_form_label, "label"),
+        help="Label of one-word lower-case projections of capitalised names (derived forms such as "
+        "europäischen for Europe); 'none' drops them (label sets without MISC), 'keep' keeps the source label.",
+    ),
     solver: Optional[SolverKind] = typer.Option(None, "--solver", show_default=_component_part("solver", SOLVER_NAMES), help="Matching solver (exact = spacy-xproj.ExactSolver.v1)."),
     constraint: Optional[str] = typer.Option(None, "--constraint", show_default=_shown(make_candidate_projector, "constraint"), help="Per-entity count constraint: = < <= > >=."),
     n_proj: Optional[int] = typer.Option(None, "--n-proj", show_default=_shown(make_candidate_projector, "n_proj"), help="Right-hand side of the count constraint."),
@@ -318,7 +344,7 @@ def project_command(
             merge_distance=merge_distance, top_k=top_k, only_i=only_i,
             candidates=candidates.value if candidates else None, score=score.value if score else None,
             weights=weights, solver=solver.value if solver else None, constraint=constraint, n_proj=n_proj,
-            fusion_weights=fusion_weights,
+            fusion_weights=fusion_weights, derived_label=derived_label,
         )
         if length_ratio_threshold is not None:  # 'none' switches the threshold off
             options["length_ratio_threshold"] = _optional_float(length_ratio_threshold, "--length-ratio-threshold")

@@ -27,7 +27,8 @@ from ..doc import CANDIDATES_KEY, SPAN_KEY, install_extensions
 from ..errors import ConfigError, InputError
 from ..registry import projectors
 from ..types import Entity, Pair
-from .heuristic import project_heuristic
+from .heuristic import heuristic_matches
+from .labels import LabelRule
 from .matching import CONSTRAINT_OPS, MatchingProblem, ProjectionInput, Span as SpanTuple
 
 Projection = Tuple[Entity, float]
@@ -67,6 +68,7 @@ class HeuristicProjector:
         top_k: Optional[int],
         only_i: bool,
         length_ratio_threshold: Optional[float],
+        label_rule: Optional[LabelRule],
     ) -> None:
         if merge_distance < 0:
             raise ConfigError(f"merge_distance must be >= 0, got {merge_distance}")
@@ -76,10 +78,11 @@ class HeuristicProjector:
         self.top_k = top_k
         self.only_i = only_i
         self.length_ratio_threshold = length_ratio_threshold
+        self.label_rule = label_rule
 
     def __call__(self, inp: ProjectionInput) -> List[Projection]:
         try:
-            return project_heuristic(
+            found = heuristic_matches(
                 inp.src_ents,
                 inp.alignment,
                 len(inp.tgt_words),
@@ -93,6 +96,12 @@ class HeuristicProjector:
             raise
         except ValueError as err:
             raise InputError(str(err), record=inp.extra.get("id")) from None
+        out = []
+        for ent, span, score in found:
+            label = ent.label if self.label_rule is None else self.label_rule(inp, ent, span)
+            if label is not None:  # a label rule may drop a projection
+                out.append((Entity(span[0], span[1], label), score))
+        return sorted(out, key=lambda x: (x[0].start, x[0].end))
 
 
 class CandidateProjector:
@@ -107,6 +116,7 @@ class CandidateProjector:
         constraint: str,
         n_proj: int,
         max_candidates: Optional[int],
+        label_rule: Optional[LabelRule],
     ) -> None:
         if max_candidates is not None and max_candidates < 1:
             raise ConfigError(f"max_candidates must be >= 1 or null (no cap), got {max_candidates}")
@@ -120,6 +130,7 @@ class CandidateProjector:
         self.solver = solver
         self.constraint = constraint
         self.n_proj = n_proj
+        self.label_rule = label_rule
 
     def __call__(self, inp: ProjectionInput) -> List[Projection]:
         try:
@@ -147,10 +158,13 @@ class CandidateProjector:
         scores = self.scorer(inp, cands)
         problem = MatchingProblem(scores, cands, self.constraint, self.n_proj)
         chosen = self.solver(problem)
-        out = [
-            (Entity(cands[t][0], cands[t][1], inp.src_ents[p].label), float(problem.scores[p, t]))
-            for p, t in chosen
-        ]
+        out = []
+        for p, t in chosen:
+            label: Optional[str] = inp.src_ents[p].label
+            if self.label_rule is not None:
+                label = self.label_rule(inp, inp.src_ents[p], cands[t])
+            if label is not None:  # a label rule may drop a projection
+                out.append((Entity(cands[t][0], cands[t][1], label), float(problem.scores[p, t])))
         return sorted(out, key=lambda x: (x[0].start, x[0].end))
 
 
@@ -160,9 +174,12 @@ def make_heuristic_projector(
     top_k: Optional[int] = None,
     only_i: bool = False,
     length_ratio_threshold: Optional[float] = 0.8,
+    label_rule: Optional[LabelRule] = None,
 ) -> Projector:
-    """Heuristic projection; the defaults are the paper's (d=1, k=None, only_i=False, thr=0.8)."""
-    return HeuristicProjector(merge_distance, top_k, only_i, length_ratio_threshold)
+    """Heuristic projection; the defaults are the paper's (d=1, k=None, only_i=False, thr=0.8).
+    ``label_rule`` (registry ``@xproj_label_rules``) as in candidate matching; none by default,
+    as in the paper."""
+    return HeuristicProjector(merge_distance, top_k, only_i, length_ratio_threshold, label_rule)
 
 
 @projectors("spacy-xproj.CandidateProjector.v1")
@@ -173,14 +190,18 @@ def make_candidate_projector(
     constraint: str = "<=",
     n_proj: int = 1,
     max_candidates: Optional[int] = DEFAULT_MAX_CANDIDATES,
+    label_rule: Optional[LabelRule] = None,
 ) -> Projector:
     """Candidate matching with any registered extractor, scorer and solver.
+
+    ``label_rule`` (registry ``@xproj_label_rules``) chooses the target label of each chosen
+    candidate (or drops it); without one, projections keep the source label.
 
     ``max_candidates`` caps the candidates of one sentence (the shortest are kept, with a
     ``CandidateCapWarning``; ``null`` = no cap), so that a very long sentence with unbounded n-grams
     cannot exhaust memory. Sentences under the cap are unaffected.
     """
-    return CandidateProjector(extractor, scorer, solver, constraint, n_proj, max_candidates)
+    return CandidateProjector(extractor, scorer, solver, constraint, n_proj, max_candidates, label_rule)
 
 
 def project_many(projector: Projector, inputs: Sequence[ProjectionInput]) -> List[List[Projection]]:
@@ -431,7 +452,8 @@ class ProjectorComponent:
 
 # The best offline configuration measured on Europarl-NER en->de and en->es together
 # (docs/projection-quality.md): n-gram candidates, soft-link coverage over alignment link
-# scores and surface similarity, greedy matching.
+# scores and surface similarity (borders at function words discounted), greedy matching; one-word lower-case projections of capitalised
+# names (derived forms: `Europe` -> `europäischen`) are labelled MISC.
 # Only the parts are named: every setting (constraint "<=", n_proj 1, max_len 10, ...) takes the
 # registered functions' defaults, which spaCy fills into ``nlp.config``.
 DEFAULT_PROJECTOR_CONFIG = """
@@ -442,10 +464,13 @@ DEFAULT_PROJECTOR_CONFIG = """
 @xproj_candidates = "spacy-xproj.NgramCandidates.v1"
 
 [projector.scorer]
-@xproj_scorers = "spacy-xproj.CoverageScore.v1"
+@xproj_scorers = "spacy-xproj.CoverageScore.v2"
 
 [projector.solver]
 @xproj_solvers = "spacy-xproj.GreedySolver.v1"
+
+[projector.label_rule]
+@xproj_label_rules = "spacy-xproj.DerivedFormLabel.v1"
 """
 DEFAULT_PROJECTOR = Config().from_str(DEFAULT_PROJECTOR_CONFIG)["projector"]
 

@@ -25,6 +25,7 @@ from collections import Counter
 from typing import Dict, List, Sequence, Tuple
 
 from ..types import Entity, Pair
+from .surface import is_function_word
 
 CLASSES = (
     "boundary: function word",
@@ -35,16 +36,6 @@ CLASSES = (
     "misplaced",
     "count mismatch",
 )
-
-
-def is_function_word(word: str) -> bool:
-    """A lowercase word of at most 4 letters, punctuation, or a clitic such as ``'s``."""
-    w = word.strip()
-    if not w or not any(c.isalnum() for c in w):
-        return True
-    if w.startswith("'") or w.startswith("’"):
-        return True
-    return w.islower() and len(w) <= 4
 
 
 def _overlap(a: Entity, b: Entity) -> bool:

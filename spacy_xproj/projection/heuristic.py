@@ -89,6 +89,25 @@ def project_heuristic(
     ``n_src`` (default: the largest source index in entities/links + 1) bounds the source side.
     The four switches have no defaults here: ``spacy-xproj.HeuristicProjector.v1`` holds them.
     """
+    found = heuristic_matches(
+        src_ents, alignment, n_tgt, merge_distance, top_k, only_i, length_ratio_threshold, n_src
+    )
+    out = [(Entity(s, e, ent.label), score) for ent, (s, e), score in found]
+    return sorted(out, key=lambda x: (x[0].start, x[0].end))
+
+
+def heuristic_matches(
+    src_ents: Sequence[Entity],
+    alignment: Alignment,
+    n_tgt: int,
+    merge_distance: int,
+    top_k: Optional[int],
+    only_i: bool,
+    length_ratio_threshold: Optional[float],
+    n_src: Optional[int] = None,
+) -> List[Tuple[Entity, Run, float]]:
+    """``(source entity, target range, align score)`` of every projection of ``project_heuristic``
+    (in the order they were found)."""
     if merge_distance < 0:
         raise ValueError("merge_distance must be >= 0")
     if top_k is not None and top_k < 0:
@@ -112,5 +131,5 @@ def project_heuristic(
     for ent, (s, e) in found:
         # the align score 2N / (|entity| + |range|); entity and range are short, so count directly
         links = sum(1 for i in range(ent.start, ent.end) for j in forward.get(i, ()) if s <= j < e)
-        out.append((Entity(s, e, ent.label), 2.0 * links / (len(ent) + e - s)))
-    return sorted(out, key=lambda x: (x[0].start, x[0].end))
+        out.append((ent, (s, e), 2.0 * links / (len(ent) + e - s)))
+    return out

@@ -16,6 +16,19 @@ from typing import FrozenSet, Sequence, Tuple
 import numpy as np
 
 
+def is_function_word(word: str) -> bool:
+    """A lowercase word of at most 4 letters, punctuation, or a clitic such as ``'s``.
+
+    Articles, prepositions and clitics (``der``, ``de la``, ``dell'``, ``'s``) in scripts with
+    letter case; in scripts without case only punctuation and clitics qualify."""
+    w = word.strip()
+    if not w or not any(c.isalnum() for c in w):
+        return True
+    if w.startswith("'") or w.startswith("’"):
+        return True
+    return w.islower() and sum(c.isalpha() for c in w) <= 4
+
+
 @lru_cache(maxsize=200_000)
 def surface_form(word: str) -> str:
     """Latin-script, lowercase, letters and digits only (``"Barón"`` -> ``"baron"``)."""
