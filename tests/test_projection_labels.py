@@ -103,6 +103,18 @@ def test_cli_derived_label(tmp_path: Path, option, expected):
     assert (got[1].label if len(got) > 1 else None) == expected
 
 
+def test_score_options_without_their_score_are_refused(tmp_path: Path):
+    with pytest.raises(ConfigError, match="add --score fused"):
+        build_projector_config(weights="align=1")
+    weights = tmp_path / "fusion.json"
+    weights.write_text("{}")
+    with pytest.raises(ConfigError, match="add --score learned"):
+        build_projector_config(score="coverage", fusion_weights=weights)
+    assert build_projector_config(score="learned", fusion_weights=weights)["scorer"]["weights"] == str(weights)
+    result = CliRunner().invoke(app, ["europarl", "--method", "coverage", "--fusion-weights", str(weights), "--limit", "1"])
+    assert result.exit_code != 0 and "add learned to --method" in str(result.exception), result.output
+
+
 def test_europarl_benchmark_measures_the_cli_default():
     """``xproj europarl --method coverage`` is what ``xproj project`` runs without options."""
     fill = lambda b: registry.fill({"p": b})["p"]  # noqa: E731

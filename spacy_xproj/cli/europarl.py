@@ -319,6 +319,8 @@ def europarl_command(
         pairs = pairs[:limit]
     settings = [AlignerSetting.parse(s.strip()) for s in aligner.split(",") if s.strip()]
     methods = [m.strip() for m in method.split(",") if m.strip()]
+    if fusion_weights is not None and "learned" not in methods:
+        raise ConfigError("--fusion-weights sets the learned score's model; add learned to --method")
     log = lambda s: typer.echo(s, err=True)  # noqa: E731
     if seeds:
         try:

@@ -202,6 +202,10 @@ def build_projector_config(method: Optional[str] = None, **options: Any) -> Dict
     if "max_len" in options and block["extractor"]["@xproj_candidates"] != CANDIDATE_NAMES["ner"]:
         block["extractor"]["max_len"] = options["max_len"]
     score = options.get("score")
+    if "weights" in options and score != "fused":
+        raise ConfigError("--weights sets the weights of the fused score; add --score fused")
+    if "fusion_weights" in options and score != "learned":
+        raise ConfigError("--fusion-weights sets the learned score's model; add --score learned")
     if score == "fused":
         w = _parse_weights(options.get("weights") or DEFAULT_FUSED_WEIGHTS)
         block["scorer"] = {
