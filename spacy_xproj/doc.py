@@ -3,7 +3,11 @@
 * ``doc._.xproj_translation`` — the other side of the pair as a ``Doc`` of its own language (its own vocab);
 * ``doc._.xproj_alignment`` — an :class:`~spacy_xproj.types.Alignment` whose links are
   ``(index in doc, index in doc._.xproj_translation)``;
-* ``doc._.xproj_probs`` — optional :class:`~spacy_xproj.types.NerProbs` for the doc's words.
+* ``doc._.xproj_probs`` — optional :class:`~spacy_xproj.types.NerProbs` for the doc's words;
+* ``doc._.xproj_alignment_runs`` — optional directional runs of the aligner behind the alignment
+  (``[[forward links, backward links], ...]``, oriented like the alignment), read by the coverage
+  score's block agreement. Setting ``doc._.xproj_alignment`` clears them, so they never outlive
+  the alignment they came with.
 
 Projected spans with their scores go to ``doc.spans[SPAN_KEY]`` (scores in the group's attrs,
 ``doc.spans[SPAN_KEY].attrs["scores"]``), final non-overlapping entities to ``doc.ents``.
@@ -20,6 +24,8 @@ from spacy.vocab import Vocab
 from .types import Alignment, Entity, Pair, Side
 
 SPAN_KEY = "xproj"
+#: pair meta key of the aligner's directional runs (``spacy_xproj.projection.scores.RUNS_KEY``)
+RUNS_META_KEY = "xproj_alignment_runs"
 #: ``doc.spans`` key of target-side candidate spans (NER model, candidate tagger), read by the projector.
 CANDIDATES_KEY = "xproj_candidates"
 DocSide = Literal["src", "tgt"]
@@ -29,6 +35,7 @@ _VOCABS: Dict[str, Vocab] = {}
 
 TRANSLATION = "xproj_translation"
 ALIGNMENT = "xproj_alignment"
+ALIGNMENT_RUNS = "xproj_alignment_runs"
 PROBS = "xproj_probs"
 #: The extension that spacy-llm's translation task (``spacy.Translation.v1``) writes by default.
 LLM_TRANSLATION = "translation"
@@ -56,6 +63,27 @@ def _set_translation(doc: Doc, value: Optional[Doc]) -> None:
     doc.user_data[_TRANSLATION_KEY] = value
 
 
+_ALIGNMENT_KEY = ("._.", ALIGNMENT, None, None)  # where the default-valued extension kept it
+_RUNS_KEY = ("._.", ALIGNMENT_RUNS, None, None)
+
+
+def _get_alignment(doc: Doc) -> Optional[Alignment]:
+    return doc.user_data.get(_ALIGNMENT_KEY)
+
+
+def _set_alignment(doc: Doc, value: Optional[Alignment]) -> None:
+    doc.user_data[_ALIGNMENT_KEY] = value
+    doc.user_data.pop(_RUNS_KEY, None)  # runs belong to the alignment they came with
+
+
+def _get_runs(doc: Doc) -> Optional[list]:
+    return doc.user_data.get(_RUNS_KEY)
+
+
+def _set_runs(doc: Doc, value: Optional[list]) -> None:
+    doc.user_data[_RUNS_KEY] = value
+
+
 def install_extensions() -> None:
     """Register the Doc extensions; safe to call any number of times.
 
@@ -66,9 +94,12 @@ def install_extensions() -> None:
     """
     if not Doc.has_extension(TRANSLATION):
         Doc.set_extension(TRANSLATION, getter=_get_translation, setter=_set_translation)
-    for name in (ALIGNMENT, PROBS):
-        if not Doc.has_extension(name):
-            Doc.set_extension(name, default=None)
+    if not Doc.has_extension(ALIGNMENT):
+        Doc.set_extension(ALIGNMENT, getter=_get_alignment, setter=_set_alignment)
+    if not Doc.has_extension(ALIGNMENT_RUNS):
+        Doc.set_extension(ALIGNMENT_RUNS, getter=_get_runs, setter=_set_runs)
+    if not Doc.has_extension(PROBS):
+        Doc.set_extension(PROBS, default=None)
 
 
 def translation_from_text(doc: Doc, text: str, lang: str) -> Doc:
@@ -169,6 +200,9 @@ def pair_to_doc(pair: Pair, doc_side: DocSide = "tgt") -> Doc:
     doc._.xproj_translation = side_to_doc(other)
     if pair.alignment is not None:
         doc._.xproj_alignment = pair.alignment.inverse() if doc_side == "tgt" else pair.alignment
+        runs = (pair.meta or {}).get(RUNS_META_KEY)
+        if runs:
+            doc._.xproj_alignment_runs = Alignment.invert_runs(runs) if doc_side == "tgt" else runs
     doc.user_data["xproj_id"] = pair.id
     return doc
 
@@ -183,4 +217,8 @@ def doc_to_pair(doc: Doc, doc_side: DocSide = "tgt", pair_id: Optional[str] = No
         alignment = alignment.inverse()
     src, tgt = (other, this) if doc_side == "tgt" else (this, other)
     pid = pair_id if pair_id is not None else str(doc.user_data.get("xproj_id", ""))
-    return Pair(pid, src, tgt, alignment)
+    meta = {}
+    runs = doc._.xproj_alignment_runs
+    if alignment is not None and runs:
+        meta[RUNS_META_KEY] = Alignment.invert_runs(runs) if doc_side == "tgt" else runs
+    return Pair(pid, src, tgt, alignment, meta)

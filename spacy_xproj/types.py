@@ -185,6 +185,14 @@ class Alignment:
         """The same links with the sides swapped: ``(tgt, src)``."""
         return Alignment([(j, i) for i, j in self.links], self.scores)
 
+    @staticmethod
+    def invert_runs(runs: Sequence[Sequence[Sequence[Sequence[int]]]]) -> List[List[List[List[int]]]]:
+        """Directional runs ``[[forward, backward], ...]`` (both as ``(src, tgt)`` links; forward =
+        the aligner's source-to-target model) seen from the other side: each link swapped, and
+        forward and backward exchanged (the other side's source-to-target model is this side's
+        backward one)."""
+        return [[[[j, i] for i, j in rev], [[j, i] for i, j in fwd]] for fwd, rev in runs]
+
     def matrix(self, n_src: int, n_tgt: int) -> np.ndarray:
         """Dense 0/1 matrix of shape ``(n_src, n_tgt)``."""
         self.validate(n_src, n_tgt)

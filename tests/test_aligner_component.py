@@ -118,3 +118,44 @@ def test_scorer_against_gold_links():
     scores = score_alignments([Example(pred, gold)])
     assert scores["align_p"] == 0.5 and scores["align_r"] == 0.5 and scores["align_aer"] == 0.5
     assert score_alignments([Example(nlp("a"), nlp("a"))])["align_f"] is None
+
+
+@pytest.mark.slow
+def test_voted_eflomal_runs_travel_with_the_doc(europarl_dir: Path):
+    """The default aligner keeps each run's directional links on the doc (as `xproj align` keeps
+    them in the pair meta), oriented like the alignment, so the projector's block agreement sees
+    them in pipelines too; a new alignment clears them."""
+    from spacy_xproj.corpus.europarl import read_europarl
+    from spacy_xproj.doc import doc_to_pair
+    from spacy_xproj.projection.component import DEFAULT_PROJECTOR, project_pairs
+    from spacy_xproj.projection.scores import RUNS_KEY
+
+    pairs = read_europarl(europarl_dir, "en", "es")[:120]
+    nlp = spacy.blank("es")
+    nlp.add_pipe("xproj_aligner")  # Eflomal.v2: 4 runs, both directions, voted
+    nlp.add_pipe("xproj_projector", config={"projector": DEFAULT_PROJECTOR})
+    docs = list(nlp.pipe([pair_to_doc(Pair(p.id, p.src, p.tgt), "tgt") for p in pairs], batch_size=120))
+    for doc in docs:
+        runs = doc._.xproj_alignment_runs
+        assert runs is not None and len(runs) == 4
+        for fwd, rev in runs:  # forward (doc -> translation model): at most one link per translation
+            # word; backward: at most one per doc word
+            assert len({j for _, j in fwd}) == len(fwd) and len({i for i, _ in rev}) == len(rev)
+    # as pairs (English -> Spanish) the runs are inverted: forward is the English -> Spanish model,
+    # at most one link per Spanish word, as `xproj align` writes them
+    back = [doc_to_pair(d, "tgt") for d in docs]
+    for p in back:
+        for fwd, rev in p.meta[RUNS_KEY]:
+            assert len({j for _, j in fwd}) == len(fwd) and len({i for i, _ in rev}) == len(rev)
+    # the component projected exactly what the pair path projects with the same links and runs
+    gold = {p.id: p for p in pairs}
+    with_src = [Pair(p.id, gold[p.id].src, p.tgt, p.alignment, p.meta) for p in back]
+    expected = project_pairs(with_src, nlp.get_pipe("xproj_projector").projector)
+    assert [d.ents and [(e.start, e.end, e.label_) for e in d.ents] or [] for d in docs] == [
+        [(e.start, e.end, e.label) for e in p.tgt.ents] for p in expected
+    ]
+    without = project_pairs([Pair(p.id, p.src, p.tgt, p.alignment) for p in with_src],
+                            nlp.get_pipe("xproj_projector").projector)
+    assert without != expected  # the runs change some projections (block agreement)
+    docs[0]._.xproj_alignment = Alignment([])
+    assert docs[0]._.xproj_alignment_runs is None

@@ -200,6 +200,18 @@ def test_block_agreement_projects_a_swapped_name_whole():
     assert agree[0].tolist() == [1.0, 0.0, 0.0, 0.0]
 
 
+def test_runs_seen_from_the_other_side():
+    fwd, rev = [(0, 1), (2, 1)], [(0, 1), (1, 0)]
+    inverted = Alignment.invert_runs([[fwd, rev]])
+    assert inverted == [[[[1, 0], [0, 1]], [[1, 0], [1, 2]]]]
+    assert Alignment.invert_runs(inverted) == [[[list(x) for x in fwd], [list(x) for x in rev]]]
+    # the swapped name projected from the Spanish side back onto English: block agreement holds
+    pair = _swapped_pair()
+    back = Pair("p", Side("es", pair.tgt.words, [Entity(1, 3, "ORG")]), Side("en", pair.src.words, []),
+                pair.alignment.inverse(), {RUNS_KEY: Alignment.invert_runs(pair.meta[RUNS_KEY])})
+    assert _project(back) == [(1, 3, "ORG")]
+
+
 def test_block_agreement_needs_a_majority_of_runs_and_no_link_from_outside():
     fwd = [(1, 1), (2, 2)]
     rev = [(1, 2), (2, 1)]

@@ -191,9 +191,14 @@ class XprojAligner:
         alignments = self.aligner(src, tgt)
         if len(alignments) != len(docs):
             raise RuntimeError(f"{self.name}: the aligner returned {len(alignments)} alignments for {len(docs)} docs")
-        for doc, al, s, t in zip(docs, alignments, src, tgt):
+        # eflomal's voted alignment keeps each run's directional links: they travel with the doc
+        # for the coverage score's block agreement (as `xproj align` keeps them in the pair meta)
+        runs = getattr(self.aligner, "last_runs", None) or [None] * len(docs)
+        for doc, al, s, t, r in zip(docs, alignments, src, tgt, runs):
             al.validate(len(s), len(t), where=f"{self.name} ({getattr(self.aligner, 'name', 'aligner')})")
-            doc._.xproj_alignment = al
+            doc._.xproj_alignment = al  # clears runs of an earlier alignment
+            if r:
+                doc._.xproj_alignment_runs = r
 
     # -- training -------------------------------------------------------------------------
     def initialize(

@@ -26,7 +26,7 @@ from thinc.api import Config
 from ..doc import CANDIDATES_KEY, SPAN_KEY, install_extensions
 from ..errors import ConfigError, InputError
 from ..registry import projectors
-from ..types import Entity, Pair
+from ..types import Alignment, Entity, Pair
 from .heuristic import heuristic_matches
 from .labels import LabelRule
 from .matching import CONSTRAINT_OPS, MatchingProblem, ProjectionInput, Span as SpanTuple
@@ -302,8 +302,14 @@ def projection_input_from_doc(doc: Doc, source: str = "translation") -> Projecti
     come from the target Doc's ``spans["xproj_candidates"]`` and probabilities from its
     ``_.xproj_probs``.
     """
+    from .scores import RUNS_KEY
+
     src_doc, tgt_doc = _source_and_target(doc, source)
     alignment = doc._.xproj_alignment.inverse() if source == "translation" else doc._.xproj_alignment
+    extra: Dict[str, Any] = {"id": doc.user_data.get("xproj_id")}
+    runs = doc._.xproj_alignment_runs  # the aligner's directional runs, when it kept them
+    if runs:
+        extra[RUNS_KEY] = Alignment.invert_runs(runs) if source == "translation" else runs
     spans = None
     if CANDIDATES_KEY in tgt_doc.spans:
         spans = sorted({(s.start, s.end) for s in tgt_doc.spans[CANDIDATES_KEY]})
@@ -316,7 +322,7 @@ def projection_input_from_doc(doc: Doc, source: str = "translation") -> Projecti
         tgt_lang=tgt_doc.lang_,
         tgt_probs=tgt_doc._.xproj_probs,
         tgt_ner_spans=spans,
-        extra={"id": doc.user_data.get("xproj_id")},
+        extra=extra,
     )
 
 

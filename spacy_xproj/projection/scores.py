@@ -20,6 +20,7 @@ from typing import Any, Callable, Dict, List, Sequence, Tuple
 
 import numpy as np
 
+from ..doc import RUNS_META_KEY as RUNS_KEY
 from ..errors import ConfigError, InputError
 from ..iob import detect_scheme, probs_to_iob2
 from ..registry import scorers
@@ -204,7 +205,8 @@ def coverage_scores(
     return out
 
 
-RUNS_KEY = "xproj_alignment_runs"  # pair meta / projection input extra: [[fwd links, rev links], ...]
+# RUNS_KEY (pair meta key and projection input extra): the aligner's directional runs,
+# [[forward links, backward links], ...], see ``block_agreement``
 
 
 def _range_min_rows(rows: np.ndarray, ts: np.ndarray, te: np.ndarray) -> np.ndarray:
@@ -236,7 +238,8 @@ def block_agreement(
     """Span-level agreement of the two directions of each aligner run.
 
     ``runs`` holds one ``(forward links, backward links)`` pair per run, both as ``(src, tgt)``
-    links (forward: the links eflomal chose for each source word, backward: for each target word).
+    links (forward: eflomal's source-to-target model, at most one link per target word;
+    backward: its target-to-source model, at most one link per source word).
     Run ``r`` agrees on ``(p, t)`` when the two directions enclose the same block even if the
     word pairs differ (a two-word name in swapped order: one direction links in order, the other
     crosswise, and every single link gets exactly half of the votes):
