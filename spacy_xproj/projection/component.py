@@ -23,7 +23,7 @@ from spacy.tokens import Doc, Span, SpanGroup
 from spacy.util import minibatch
 from thinc.api import Config
 
-from ..doc import CANDIDATES_KEY, SPAN_KEY, install_extensions
+from ..doc import CANDIDATES_KEY, RUNS_META_KEY, SPAN_KEY, install_extensions
 from ..errors import ConfigError, InputError
 from ..registry import projectors
 from ..types import Alignment, Entity, Pair
@@ -57,6 +57,19 @@ def cap_candidates(cands: Sequence[SpanTuple], max_candidates: int) -> List[Span
 
 # --------------------------------------------------------------------------------------------
 # projectors
+
+
+def labelled(
+    inp: ProjectionInput, matches: Iterable[Tuple[Entity, SpanTuple, float]], label_rule: Optional[LabelRule]
+) -> List[Projection]:
+    """Projections sorted by start from ``(source entity, target span, score)`` matches: each takes
+    its source entity's label, or the one ``label_rule`` gives (``None`` from the rule drops it)."""
+    out = []
+    for ent, (start, end), score in matches:
+        label = ent.label if label_rule is None else label_rule(inp, ent, (start, end))
+        if label is not None:
+            out.append((Entity(start, end, label), score))
+    return sorted(out, key=lambda x: (x[0].start, x[0].end))
 
 
 class HeuristicProjector:
@@ -96,12 +109,7 @@ class HeuristicProjector:
             raise
         except ValueError as err:
             raise InputError(str(err), record=inp.extra.get("id")) from None
-        out = []
-        for ent, span, score in found:
-            label = ent.label if self.label_rule is None else self.label_rule(inp, ent, span)
-            if label is not None:  # a label rule may drop a projection
-                out.append((Entity(span[0], span[1], label), score))
-        return sorted(out, key=lambda x: (x[0].start, x[0].end))
+        return labelled(inp, found, self.label_rule)
 
 
 class CandidateProjector:
@@ -158,14 +166,8 @@ class CandidateProjector:
         scores = self.scorer(inp, cands)
         problem = MatchingProblem(scores, cands, self.constraint, self.n_proj)
         chosen = self.solver(problem)
-        out = []
-        for p, t in chosen:
-            label: Optional[str] = inp.src_ents[p].label
-            if self.label_rule is not None:
-                label = self.label_rule(inp, inp.src_ents[p], cands[t])
-            if label is not None:  # a label rule may drop a projection
-                out.append((Entity(cands[t][0], cands[t][1], label), float(problem.scores[p, t])))
-        return sorted(out, key=lambda x: (x[0].start, x[0].end))
+        matches = [(inp.src_ents[p], cands[t], float(problem.scores[p, t])) for p, t in chosen]
+        return labelled(inp, matches, self.label_rule)
 
 
 @projectors("spacy-xproj.HeuristicProjector.v1")
@@ -302,14 +304,12 @@ def projection_input_from_doc(doc: Doc, source: str = "translation") -> Projecti
     come from the target Doc's ``spans["xproj_candidates"]`` and probabilities from its
     ``_.xproj_probs``.
     """
-    from .scores import RUNS_KEY
-
     src_doc, tgt_doc = _source_and_target(doc, source)
     alignment = doc._.xproj_alignment.inverse() if source == "translation" else doc._.xproj_alignment
     extra: Dict[str, Any] = {"id": doc.user_data.get("xproj_id")}
     runs = doc._.xproj_alignment_runs  # the aligner's directional runs, when it kept them
     if runs:
-        extra[RUNS_KEY] = Alignment.invert_runs(runs) if source == "translation" else runs
+        extra[RUNS_META_KEY] = Alignment.invert_runs(runs) if source == "translation" else runs
     spans = None
     if CANDIDATES_KEY in tgt_doc.spans:
         spans = sorted({(s.start, s.end) for s in tgt_doc.spans[CANDIDATES_KEY]})
