@@ -20,6 +20,7 @@ REGISTRY_NAMES = (
     "xproj_projectors",  # projection methods (heuristic, candidate matching)
     "xproj_filters",  # pair / sentence filters and partial annotation of projected training data
     "xproj_label_rules",  # the label a projection gets on the target side (derived forms of names)
+    "xproj_span_rules",  # adjustments of the chosen target spans (names continued over capitalised words)
 )
 
 for _name in REGISTRY_NAMES:
@@ -35,3 +36,4 @@ solvers = registry.xproj_solvers  # type: ignore[attr-defined]
 projectors = registry.xproj_projectors  # type: ignore[attr-defined]
 filters = registry.xproj_filters  # type: ignore[attr-defined]
 label_rules = registry.xproj_label_rules  # type: ignore[attr-defined]
+span_rules = registry.xproj_span_rules  # type: ignore[attr-defined]

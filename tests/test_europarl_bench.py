@@ -60,15 +60,17 @@ def test_default_chain_reaches_the_floor_on_german_and_spanish(europarl_dir: Pat
     sits below the lowest seed seen there."""
     pairs = read_europarl(europarl_dir, "en", lang)
     assert len(pairs) == 799
-    rows = run_benchmark(pairs, [AlignerSetting.parse("eflomal")], ["coverage", "coverage-v1", "candidates", "learned"])
+    rows = run_benchmark(
+        pairs, [AlignerSetting.parse("eflomal")], ["coverage", "coverage-v2", "coverage-v1", "candidates", "learned"]
+    )
     f1 = {r.method: r.f1 for r in rows}
-    # seed 0 gives de 0.924, es 0.907 (docs/projection-quality.md; means over seeds 0-2: 0.926, 0.907)
-    assert f1["coverage"] >= {"de": 0.915, "es": 0.895}[lang], f1
+    # seed 0 gives de 0.927, es 0.923 (docs/projection-quality.md; means over seeds 0-2: 0.928, 0.926)
+    assert f1["coverage"] >= {"de": 0.92, "es": 0.915}[lang], f1
     # the learned score with its shipped weights (fitted on de+es; docs/projection-quality.md)
-    assert f1["learned"] >= 0.885, f1
-    # the default beats the previous default (function-word borders, derived forms) and the
-    # align-score candidate matching before it
-    assert f1["coverage"] > f1["coverage-v1"] > f1["candidates"], f1
+    assert f1["learned"] >= 0.905, f1
+    # the default beats each previous default: before name continuation, longer n-grams and the
+    # v2 case test; before function-word borders and derived forms; the align-score matching
+    assert f1["coverage"] > f1["coverage-v2"] > f1["coverage-v1"] > f1["candidates"], f1
 
 
 def test_rows_average_over_seeds():

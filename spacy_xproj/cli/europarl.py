@@ -37,28 +37,40 @@ METHODS: Dict[str, Dict[str, Any]] = {
         "scorer": {"@xproj_scorers": "spacy-xproj.AlignScore.v1"},
         "solver": {"@xproj_solvers": "spacy-xproj.GreedySolver.v1"},
     },
-    # The default (xproj project, the xproj_projector component): coverage score with function-word
-    # borders discounted, derived forms of names labelled MISC.
+    # The default (xproj project, the xproj_projector component): n-grams as long as twice the
+    # longest source entity, coverage score with function-word borders discounted, names continued
+    # over adjacent free capitalised words, derived forms of names labelled MISC.
     "coverage": {
+        "@xproj_projectors": "spacy-xproj.CandidateProjector.v1",
+        "extractor": {"@xproj_candidates": "spacy-xproj.NgramCandidates.v2"},
+        "scorer": {"@xproj_scorers": "spacy-xproj.CoverageScore.v2"},
+        "solver": {"@xproj_solvers": "spacy-xproj.GreedySolver.v1"},
+        "span_rule": {"@xproj_span_rules": "spacy-xproj.NameContinuation.v1"},
+        "label_rule": {"@xproj_label_rules": "spacy-xproj.DerivedFormLabel.v2"},
+    },
+    # The default before: n-grams of up to 10 words, no name continuation, DerivedFormLabel.v1.
+    "coverage-v2": {
         "@xproj_projectors": "spacy-xproj.CandidateProjector.v1",
         "extractor": {"@xproj_candidates": "spacy-xproj.NgramCandidates.v1"},
         "scorer": {"@xproj_scorers": "spacy-xproj.CoverageScore.v2"},
         "solver": {"@xproj_solvers": "spacy-xproj.GreedySolver.v1"},
         "label_rule": {"@xproj_label_rules": "spacy-xproj.DerivedFormLabel.v1"},
     },
-    # The previous default: CoverageScore.v1, every projection keeps its source label.
+    # The default before that: CoverageScore.v1, every projection keeps its source label.
     "coverage-v1": {
         "@xproj_projectors": "spacy-xproj.CandidateProjector.v1",
         "extractor": {"@xproj_candidates": "spacy-xproj.NgramCandidates.v1"},
         "scorer": {"@xproj_scorers": "spacy-xproj.CoverageScore.v1"},
         "solver": {"@xproj_solvers": "spacy-xproj.GreedySolver.v1"},
     },
+    # The learned score with the default's candidates and rules.
     "learned": {
         "@xproj_projectors": "spacy-xproj.CandidateProjector.v1",
-        "extractor": {"@xproj_candidates": "spacy-xproj.NgramCandidates.v1"},
+        "extractor": {"@xproj_candidates": "spacy-xproj.NgramCandidates.v2"},
         "scorer": {"@xproj_scorers": "spacy-xproj.LearnedScore.v1"},
         "solver": {"@xproj_solvers": "spacy-xproj.GreedySolver.v1"},
-        "label_rule": {"@xproj_label_rules": "spacy-xproj.DerivedFormLabel.v1"},
+        "span_rule": {"@xproj_span_rules": "spacy-xproj.NameContinuation.v1"},
+        "label_rule": {"@xproj_label_rules": "spacy-xproj.DerivedFormLabel.v2"},
     },
     "surface": {
         "@xproj_projectors": "spacy-xproj.CandidateProjector.v1",

@@ -34,9 +34,9 @@ from typing import Any, Dict, List, Optional
 import typer
 
 from ..engine import build_engine
-from ..projection.candidates import make_ngram_candidates
+from ..projection.candidates import make_ngram_candidates_v2
 from ..projection.component import make_candidate_projector, make_heuristic_projector
-from ..projection.labels import make_derived_form_label
+from ..projection.labels import make_derived_form_label_v2
 from ..errors import ConfigError, InputError
 from ..runner import RunSummary, run_pairs
 from ..types import Pair
@@ -160,11 +160,12 @@ def build_projector_from_config(path: Path) -> Any:
 
 
 CANDIDATE_NAMES = {
-    "ngram": "spacy-xproj.NgramCandidates.v1",
+    "ngram": "spacy-xproj.NgramCandidates.v2",
     "aligned": "spacy-xproj.AlignedSubrangeCandidates.v1",
     "ner": "spacy-xproj.NerCandidates.v1",
 }
-DERIVED_FORM_RULE = "spacy-xproj.DerivedFormLabel.v1"
+DERIVED_FORM_RULE = "spacy-xproj.DerivedFormLabel.v2"
+NAME_CONTINUATION_RULE = "spacy-xproj.NameContinuation.v1"
 HEURISTIC_OPTIONS = ("merge_distance", "top_k", "only_i", "length_ratio_threshold")
 MATCHING_OPTIONS = ("constraint", "n_proj", "max_candidates")
 
@@ -182,7 +183,7 @@ def build_projector_config(method: Optional[str] = None, **options: Any) -> Dict
 
     unknown = set(options) - {
         *HEURISTIC_OPTIONS, *MATCHING_OPTIONS, "candidates", "max_len", "score", "weights", "solver", "fusion_weights",
-        "derived_label",
+        "derived_label", "continue_names",
     }
     if unknown:
         raise TypeError(f"unknown projector option(s): {', '.join(sorted(unknown))}")
@@ -191,6 +192,7 @@ def build_projector_config(method: Optional[str] = None, **options: Any) -> Dict
             "@xproj_projectors": "spacy-xproj.HeuristicProjector.v1",
             **{k: options[k] for k in HEURISTIC_OPTIONS if k in options},
         }
+        _set_span_rule(block, options)
         _set_label_rule(block, options)
         return block
     if method not in (None, "candidates"):
@@ -223,8 +225,18 @@ def build_projector_config(method: Optional[str] = None, **options: Any) -> Dict
         block["scorer"] = {"@xproj_scorers": SCORER_NAMES[score]}
     if "solver" in options:
         block["solver"] = {"@xproj_solvers": SOLVER_NAMES[options["solver"]]}
+    _set_span_rule(block, options)
     _set_label_rule(block, options)
     return block
+
+
+def _set_span_rule(block: Dict[str, Any], options: Dict[str, Any]) -> None:
+    """``--continue-names/--no-continue-names``: add or remove the name-continuation span rule."""
+    if "continue_names" not in options:
+        return
+    block.pop("span_rule", None)
+    if options["continue_names"]:
+        block["span_rule"] = {"@xproj_span_rules": NAME_CONTINUATION_RULE}
 
 
 def _set_label_rule(block: Dict[str, Any], options: Dict[str, Any]) -> None:
@@ -302,7 +314,10 @@ def project_command(
         help="Heuristic thr: keep ranges with len/len(entity) > thr ('none' = off).",
     ),
     candidates: Optional[CandidateKind] = typer.Option(None, "--candidates", show_default=_component_part("extractor", CANDIDATE_NAMES), help="Candidate extractor."),
-    max_len: Optional[int] = typer.Option(None, "--max-len", show_default=_shown(make_ngram_candidates, "max_len"), help="Longest candidate in words (0 = no limit)."),
+    max_len: Optional[int] = typer.Option(
+        None, "--max-len", show_default=_shown(make_ngram_candidates_v2, "max_len"),
+        help="Longest candidate in words (0 = no limit); n-gram candidates grow to twice the longest source entity when that is longer.",
+    ),
     score: Optional[ScoreKind] = typer.Option(
         None, "--score", show_default=_component_part("scorer", SCORER_NAMES),
         help="Matching score: coverage (alignment link scores + surface similarity), surface, align, ner, ner_spans, nmt, fused, "
@@ -314,9 +329,14 @@ def project_command(
     ),
     weights: Optional[str] = typer.Option(None, "--weights", show_default=DEFAULT_FUSED_WEIGHTS, help="Fused score weights, e.g. align=0.5,ner_spans=0.5,nmt=1."),
     derived_label: Optional[str] = typer.Option(
-        None, "--derived-label", show_default=_shown(make_derived_form_label, "label"),
+        None, "--derived-label", show_default=_shown(make_derived_form_label_v2, "label"),
         help="Label of one-word lower-case projections of capitalised names (derived forms such as "
         "europäischen for Europe); 'none' drops them (label sets without MISC), 'keep' keeps the source label.",
+    ),
+    continue_names: Optional[bool] = typer.Option(
+        None, "--continue-names/--no-continue-names", show_default="on for candidate matching, off for the heuristic",
+        help="Extend projections of capitalised names over adjacent capitalised target words that no link ties "
+        "elsewhere (Reino -> Reino Unido), in sentences whose capitals mark names.",
     ),
     solver: Optional[SolverKind] = typer.Option(None, "--solver", show_default=_component_part("solver", SOLVER_NAMES), help="Matching solver (exact = spacy-xproj.ExactSolver.v1)."),
     constraint: Optional[str] = typer.Option(None, "--constraint", show_default=_shown(make_candidate_projector, "constraint"), help="Per-entity count constraint: = < <= > >=."),
@@ -348,7 +368,7 @@ def project_command(
             merge_distance=merge_distance, top_k=top_k, only_i=only_i,
             candidates=candidates.value if candidates else None, score=score.value if score else None,
             weights=weights, solver=solver.value if solver else None, constraint=constraint, n_proj=n_proj,
-            fusion_weights=fusion_weights, derived_label=derived_label,
+            fusion_weights=fusion_weights, derived_label=derived_label, continue_names=continue_names,
         )
         if length_ratio_threshold is not None:  # 'none' switches the threshold off
             options["length_ratio_threshold"] = _optional_float(length_ratio_threshold, "--length-ratio-threshold")

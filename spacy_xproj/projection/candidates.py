@@ -5,6 +5,9 @@ Each registered function is a factory returning an extractor
 
 * ``spacy-xproj.NgramCandidates.v1`` — every n-gram up to ``max_len`` words (``None`` = no limit)
   that contains no stop token (THESIS "bounded n-gram"; the paper's code used no limit);
+* ``spacy-xproj.NgramCandidates.v2`` — the same, but the length limit grows with the sentence's
+  longest source entity (``source_factor`` times its words) so that long titles and descriptions
+  (``directive on the transport of dangerous goods by road``) keep their whole translation;
 * ``spacy-xproj.AlignedSubrangeCandidates.v1`` — every n-gram inside ``[min, max]`` of the target
   words aligned to some source entity (THESIS; keeps an optimum for align-only scores with ``<=``/``<``);
 * ``spacy-xproj.NerCandidates.v1`` — spans an NER model predicted on the target sentence, label
@@ -13,6 +16,7 @@ Each registered function is a factory returning an extractor
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set
 
 import numpy as np
@@ -52,6 +56,38 @@ def make_ngram_candidates(max_len: Optional[int] = 10, stop_tokens: List[str] = 
     def ngram_candidates(inp: ProjectionInput) -> List[Span]:
         blocked = [w in stops for w in inp.tgt_words]
         return ngrams(len(inp.tgt_words), max_len, blocked=blocked)
+
+    return ngram_candidates
+
+
+def ngram_limit(max_len: Optional[int], source_factor: Optional[float], src_ents: Sequence[Any]) -> Optional[int]:
+    """``max_len``, raised to ``ceil(source_factor * L)`` for the longest source entity of ``L``
+    words when that is more (``None`` = no limit; ``source_factor`` ``None`` = no raise)."""
+    if max_len is None or source_factor is None or not src_ents:
+        return max_len
+    longest = max(e.end - e.start for e in src_ents)
+    return max(max_len, math.ceil(source_factor * longest))
+
+
+@candidates("spacy-xproj.NgramCandidates.v2")
+def make_ngram_candidates_v2(
+    max_len: Optional[int] = 10, source_factor: Optional[float] = 2.0, stop_tokens: List[str] = ["!", "?"]
+) -> Extractor:
+    """All n-grams that contain none of ``stop_tokens``, of up to ``max_len`` words or, when the
+    sentence has a longer source entity, up to ``source_factor`` times that entity's length.
+
+    A fixed limit of 10 words cuts the translations of long names and titles (an 11-word Spanish
+    rendering of a 9-word English directive title has no candidate at all); raising the limit only
+    for such sentences keeps the candidate count of ordinary sentences. ``source_factor`` ``null``
+    gives ``NgramCandidates.v1``."""
+    _check_max_len(max_len)
+    if source_factor is not None and source_factor <= 0:
+        raise ConfigError(f"source_factor must be > 0 or null (a fixed max_len), got {source_factor}")
+    stops = frozenset(stop_tokens)
+
+    def ngram_candidates(inp: ProjectionInput) -> List[Span]:
+        blocked = [w in stops for w in inp.tgt_words]
+        return ngrams(len(inp.tgt_words), ngram_limit(max_len, source_factor, inp.src_ents), blocked=blocked)
 
     return ngram_candidates
 

@@ -29,6 +29,7 @@ from ..registry import projectors
 from ..types import Alignment, Entity, Pair
 from .heuristic import heuristic_matches
 from .labels import LabelRule
+from .span_rules import SpanRule
 from .matching import CONSTRAINT_OPS, MatchingProblem, ProjectionInput, Span as SpanTuple
 
 Projection = Tuple[Entity, float]
@@ -60,10 +61,17 @@ def cap_candidates(cands: Sequence[SpanTuple], max_candidates: int) -> List[Span
 
 
 def labelled(
-    inp: ProjectionInput, matches: Iterable[Tuple[Entity, SpanTuple, float]], label_rule: Optional[LabelRule]
+    inp: ProjectionInput,
+    matches: Iterable[Tuple[Entity, SpanTuple, float]],
+    label_rule: Optional[LabelRule],
+    span_rule: Optional[SpanRule] = None,
 ) -> List[Projection]:
-    """Projections sorted by start from ``(source entity, target span, score)`` matches: each takes
-    its source entity's label, or the one ``label_rule`` gives (``None`` from the rule drops it)."""
+    """Projections sorted by start from ``(source entity, target span, score)`` matches, after
+    ``span_rule`` (if any) adjusted their spans: each takes its source entity's label, or the one
+    ``label_rule`` gives (``None`` from the rule drops it)."""
+    matches = list(matches)
+    if span_rule is not None:
+        matches = span_rule(inp, matches)
     out = []
     for ent, (start, end), score in matches:
         label = ent.label if label_rule is None else label_rule(inp, ent, (start, end))
@@ -82,6 +90,7 @@ class HeuristicProjector:
         only_i: bool,
         length_ratio_threshold: Optional[float],
         label_rule: Optional[LabelRule],
+        span_rule: Optional[SpanRule],
     ) -> None:
         if merge_distance < 0:
             raise ConfigError(f"merge_distance must be >= 0, got {merge_distance}")
@@ -92,6 +101,7 @@ class HeuristicProjector:
         self.only_i = only_i
         self.length_ratio_threshold = length_ratio_threshold
         self.label_rule = label_rule
+        self.span_rule = span_rule
 
     def __call__(self, inp: ProjectionInput) -> List[Projection]:
         try:
@@ -109,7 +119,7 @@ class HeuristicProjector:
             raise
         except ValueError as err:
             raise InputError(str(err), record=inp.extra.get("id")) from None
-        return labelled(inp, found, self.label_rule)
+        return labelled(inp, found, self.label_rule, self.span_rule)
 
 
 class CandidateProjector:
@@ -125,6 +135,7 @@ class CandidateProjector:
         n_proj: int,
         max_candidates: Optional[int],
         label_rule: Optional[LabelRule],
+        span_rule: Optional[SpanRule],
     ) -> None:
         if max_candidates is not None and max_candidates < 1:
             raise ConfigError(f"max_candidates must be >= 1 or null (no cap), got {max_candidates}")
@@ -139,6 +150,7 @@ class CandidateProjector:
         self.constraint = constraint
         self.n_proj = n_proj
         self.label_rule = label_rule
+        self.span_rule = span_rule
 
     def __call__(self, inp: ProjectionInput) -> List[Projection]:
         try:
@@ -167,7 +179,7 @@ class CandidateProjector:
         problem = MatchingProblem(scores, cands, self.constraint, self.n_proj)
         chosen = self.solver(problem)
         matches = [(inp.src_ents[p], cands[t], float(problem.scores[p, t])) for p, t in chosen]
-        return labelled(inp, matches, self.label_rule)
+        return labelled(inp, matches, self.label_rule, self.span_rule)
 
 
 @projectors("spacy-xproj.HeuristicProjector.v1")
@@ -177,11 +189,12 @@ def make_heuristic_projector(
     only_i: bool = False,
     length_ratio_threshold: Optional[float] = 0.8,
     label_rule: Optional[LabelRule] = None,
+    span_rule: Optional[SpanRule] = None,
 ) -> Projector:
     """Heuristic projection; the defaults are the paper's (d=1, k=None, only_i=False, thr=0.8).
-    ``label_rule`` (registry ``@xproj_label_rules``) as in candidate matching; none by default,
-    as in the paper."""
-    return HeuristicProjector(merge_distance, top_k, only_i, length_ratio_threshold, label_rule)
+    ``label_rule`` (registry ``@xproj_label_rules``) and ``span_rule`` (``@xproj_span_rules``) as
+    in candidate matching; none by default, as in the paper."""
+    return HeuristicProjector(merge_distance, top_k, only_i, length_ratio_threshold, label_rule, span_rule)
 
 
 @projectors("spacy-xproj.CandidateProjector.v1")
@@ -193,17 +206,20 @@ def make_candidate_projector(
     n_proj: int = 1,
     max_candidates: Optional[int] = DEFAULT_MAX_CANDIDATES,
     label_rule: Optional[LabelRule] = None,
+    span_rule: Optional[SpanRule] = None,
 ) -> Projector:
     """Candidate matching with any registered extractor, scorer and solver.
 
-    ``label_rule`` (registry ``@xproj_label_rules``) chooses the target label of each chosen
-    candidate (or drops it); without one, projections keep the source label.
+    ``span_rule`` (registry ``@xproj_span_rules``) adjusts the chosen spans (e.g. continues names
+    over adjacent capitalised words); ``label_rule`` (registry ``@xproj_label_rules``) then chooses
+    the target label of each (or drops it). Without them, the chosen candidates are projected
+    as they are, with the source label.
 
     ``max_candidates`` caps the candidates of one sentence (the shortest are kept, with a
     ``CandidateCapWarning``; ``null`` = no cap), so that a very long sentence with unbounded n-grams
     cannot exhaust memory. Sentences under the cap are unaffected.
     """
-    return CandidateProjector(extractor, scorer, solver, constraint, n_proj, max_candidates, label_rule)
+    return CandidateProjector(extractor, scorer, solver, constraint, n_proj, max_candidates, label_rule, span_rule)
 
 
 def project_many(projector: Projector, inputs: Sequence[ProjectionInput]) -> List[List[Projection]]:
@@ -457,9 +473,11 @@ class ProjectorComponent:
 
 
 # The best offline configuration measured on Europarl-NER en->de and en->es together
-# (docs/projection-quality.md): n-gram candidates, soft-link coverage over alignment link
-# scores and surface similarity (borders at function words discounted), greedy matching; one-word lower-case projections of capitalised
-# names (derived forms: `Europe` -> `europäischen`) are labelled MISC.
+# (docs/projection-quality.md): n-gram candidates (longer ones for long source entities), soft-link
+# coverage over alignment link scores and surface similarity (borders at function words
+# discounted), greedy matching; names continued over adjacent unlinked capitalised words
+# (`Reino` -> `Reino Unido`); one-word lower-case projections of capitalised names (derived
+# forms: `Europe` -> `europäischen`) are labelled MISC.
 # Only the parts are named: every setting (constraint "<=", n_proj 1, max_len 10, ...) takes the
 # registered functions' defaults, which spaCy fills into ``nlp.config``.
 DEFAULT_PROJECTOR_CONFIG = """
@@ -467,7 +485,7 @@ DEFAULT_PROJECTOR_CONFIG = """
 @xproj_projectors = "spacy-xproj.CandidateProjector.v1"
 
 [projector.extractor]
-@xproj_candidates = "spacy-xproj.NgramCandidates.v1"
+@xproj_candidates = "spacy-xproj.NgramCandidates.v2"
 
 [projector.scorer]
 @xproj_scorers = "spacy-xproj.CoverageScore.v2"
@@ -475,8 +493,11 @@ DEFAULT_PROJECTOR_CONFIG = """
 [projector.solver]
 @xproj_solvers = "spacy-xproj.GreedySolver.v1"
 
+[projector.span_rule]
+@xproj_span_rules = "spacy-xproj.NameContinuation.v1"
+
 [projector.label_rule]
-@xproj_label_rules = "spacy-xproj.DerivedFormLabel.v1"
+@xproj_label_rules = "spacy-xproj.DerivedFormLabel.v2"
 """
 DEFAULT_PROJECTOR = Config().from_str(DEFAULT_PROJECTOR_CONFIG)["projector"]
 
