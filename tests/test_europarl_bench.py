@@ -65,7 +65,7 @@ def test_default_chain_reaches_the_floor_on_german_and_spanish(europarl_dir: Pat
     )
     f1 = {r.method: r.f1 for r in rows}
     # seed 0 gives de 0.927, es 0.923 (docs/projection-quality.md; means over seeds 0-2: 0.928, 0.926)
-    assert f1["coverage"] >= {"de": 0.92, "es": 0.915}[lang], f1
+    assert f1["coverage"] >= 0.92, f1
     # the learned score with its shipped weights (fitted on de+es; docs/projection-quality.md)
     assert f1["learned"] >= 0.905, f1
     # the default beats each previous default: before name continuation, longer n-grams and the
