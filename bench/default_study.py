@@ -53,6 +53,10 @@ def main() -> None:
         block = copy.deepcopy(METHODS["coverage"])
         block["span_rule"]["case_ratio"] = ratio
         row(f"default, `case_ratio` {ratio:g}", block)
+    for similarity in (None, 0.4, 0.6):
+        block = copy.deepcopy(METHODS["coverage"])
+        block["span_rule"]["min_similarity"] = similarity
+        row(f"default, `min_similarity` {similarity}", block)
 
 
 if __name__ == "__main__":

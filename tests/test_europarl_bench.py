@@ -64,8 +64,8 @@ def test_default_chain_reaches_the_floor_on_german_and_spanish(europarl_dir: Pat
         pairs, [AlignerSetting.parse("eflomal")], ["coverage", "coverage-v2", "coverage-v1", "candidates", "learned"]
     )
     f1 = {r.method: r.f1 for r in rows}
-    # seed 0 gives de 0.927, es 0.923 (docs/projection-quality.md; means over seeds 0-2: 0.928, 0.926)
-    assert f1["coverage"] >= 0.92, f1
+    # seed 0 gives de 0.928, es 0.921 (docs/projection-quality.md; means over seeds 0-2: 0.930, 0.924)
+    assert f1["coverage"] >= {"de": 0.92, "es": 0.915}[lang], f1
     # the learned score with its shipped weights (fitted on de+es; docs/projection-quality.md)
     assert f1["learned"] >= 0.905, f1
     # the default beats each previous default: before name continuation, longer n-grams and the

@@ -11,7 +11,7 @@ from spacy_xproj.projection.candidates import ngram_limit
 from spacy_xproj.projection.component import DEFAULT_PROJECTOR, project_pair
 from spacy_xproj.projection.labels import has_capitals, is_derived_form
 from spacy_xproj.projection.matching import ProjectionInput
-from spacy_xproj.projection.span_rules import continue_names, is_capitalised_word, names_capitalised
+from spacy_xproj.projection.span_rules import continue_names, is_capitalised_word, names_capitalised, spelled_out
 from spacy_xproj.types import Alignment, Entity, Pair, Side
 
 # "... hidden within UK figures ." -> "... dentro de las cifras del Reino Unido ."
@@ -53,6 +53,22 @@ def test_a_name_continues_to_the_left_but_not_onto_a_sentence_start():
     assert spans(continue_names(src, start, [(3, 1)], [(ent, (1, 2), 1.0)], 1.5)) == [(1, 2)]
     quoted = ["Dijo", ":", "Estados", "Unidos", "."]  # after a colon or quote a capital says nothing
     assert spans(continue_names(src, quoted, [(3, 3)], [(ent, (3, 4), 1.0)], 1.5)) == [(3, 4)]
+
+
+def test_a_name_spelled_out_letter_for_letter_is_complete():
+    # "President of Nigeria Muhammadu Buhari" -> "Ààrẹ Nàìjíríà Muhammadu Buhari": the name is copied
+    # whole, so the unlinked country name before it is another name, not more of this one
+    src = ["President", "Muhammadu", "Buhari", "spoke", "."]
+    tgt = ["Ààrẹ", "Nàìjíríà", "Muhammadu", "Buhari", "sọ̀rọ̀", "."]
+    ent = Entity(1, 3, "PER")
+    links = [(0, 0), (1, 2), (2, 3), (3, 4), (4, 5)]
+    assert spelled_out(src[1:3], tgt[2:4], 0.5) and not spelled_out(["Margaret", "Court"], ["Margaret"], 0.5)
+    assert spans(continue_names(src, tgt, links, [(ent, (2, 4), 1.0)], 1.5, 0.5)) == [(2, 4)]
+    assert spans(continue_names(src, tgt, links, [(ent, (2, 4), 1.0)], 1.5, None)) == [(1, 4)]
+    # a part of the name is missing: it continues ("Margaret" -> "Margaret Court")
+    src = ["Margaret", "Court", "won", "."]
+    tgt = ["Margaret", "Court", "borí", "."]
+    assert spans(continue_names(src, tgt, [(0, 0)], [(Entity(0, 2, "PER"), (0, 1), 1.0)], 1.5, 0.5)) == [(0, 2)]
 
 
 def test_what_a_name_does_not_take():
