@@ -114,16 +114,19 @@ def test_filters_and_partial_annotation_on_real_projections(projected, tmp_path)
 
 
 def test_name_statistics_and_removal_on_a_hand_made_corpus():
-    # "wa" is projected as PER once but occurs 6 times; "Kano" is an entity in 2 of its 3 occurrences
+    # "wa" is projected as PER once but occurs 6 times; "Kano" is an entity in 2 of its 3 occurrences;
+    # "Sule" is a name alone once and inside the name "Sule Lamido" once (also inside an entity)
     pairs = [_pair([], ["wa", "Kano", "x"], [], [Entity(0, 1, "PER"), Entity(1, 2, "LOC")], [])]
     pairs += [_pair([], ["wa", "wa", "Kano"], [], [Entity(2, 3, "LOC")], []), _pair([], ["wa", "wa", "wa", "Kano"], [], [], [])]
+    pairs += [_pair([], ["Sule", "Lamido", "wa"], [], [Entity(0, 2, "PER")], []), _pair([], ["Sule", "x"], [], [Entity(0, 1, "PER")], [])]
     stats = name_statistics(pairs)
-    assert stats.labelled[("wa",)] == 1 and stats.occurrences[("wa",)] == 6
+    assert stats.in_entities[("wa",)] == 1 and stats.occurrences[("wa",)] == 7
     assert stats.share(["Kano"]) == 2 / 3 and stats.share(["never", "seen"]) == 1.0
+    assert stats.share(["Sule"]) == 1.0 and stats.share(["Lamido", "wa"]) == 1.0
     new, n = remove_inconsistent_names(pairs[0], stats, min_share=0.2, min_occurrences=5)
     assert n == 1 and new.tgt.ents == [Entity(1, 2, "LOC")] and new.meta[MISSING_KEY] == [[0, 1]]
     # too rare to judge: kept as it was
-    assert remove_inconsistent_names(pairs[0], stats, min_share=0.2, min_occurrences=7) == (pairs[0], 0)
+    assert remove_inconsistent_names(pairs[0], stats, min_share=0.2, min_occurrences=8) == (pairs[0], 0)
 
 
 def test_name_consistency_removes_injected_errors_only(projected, tmp_path):

@@ -14,8 +14,8 @@ Three kinds of registered functions (registry ``xproj_filters``), all pure funct
   ``[start, end)`` on the tgt side) and ``xproj convert --to docbin`` writes them as missing tokens
   (``ent_iob`` 0, ``"-"`` in BILUO);
 * **corpus-level rules** first look at the whole file: ``NameConsistency`` removes projected entities
-  whose word string is an entity in only a small share of its occurrences (common words a source
-  error turned into names) and makes their words missing.
+  whose word string lies inside an entity in only a small share of its occurrences (common words
+  a source error or a misalignment turned into names) and makes their words missing.
 
 A filter returns ``None`` to keep a pair, or a short reason (the filter's name) to drop it; the CLI
 ``xproj filter`` counts the reasons in its run summary.
@@ -269,39 +269,42 @@ def make_partial_annotation(
 
 @dataclass
 class NameStats:
-    """How often each projected entity string (its target words) is labelled, and how often it occurs."""
+    """For each projected entity string (its target words): how often it occurs, and how often inside an entity."""
 
-    labelled: Counter = field(default_factory=Counter)
     occurrences: Counter = field(default_factory=Counter)
+    in_entities: Counter = field(default_factory=Counter)
 
     def share(self, words: Sequence[str]) -> float:
-        """The fraction of the string's occurrences that were projected as an entity (1.0 if unseen)."""
+        """The fraction of the string's occurrences that lie inside a projected entity (1.0 if unseen)."""
         key = tuple(words)
         n = self.occurrences.get(key, 0)
-        return self.labelled.get(key, 0) / n if n else 1.0
+        return self.in_entities.get(key, 0) / n if n else 1.0
 
 
 def name_statistics(pairs: Sequence[Pair]) -> NameStats:
-    """Count, over the target sides of ``pairs``, each entity string's labelled and total occurrences.
+    """Count, over the target sides of ``pairs``, where each projected entity string occurs.
 
-    An occurrence is any run of words equal to the string, inside an entity or not (overlapping runs
-    count), so ``share`` is small for common words that a source-side error put into an entity.
+    An occurrence is any run of words equal to the string (overlapping runs count); it is *inside an
+    entity* when every one of its words belongs to one projected entity (of any label, e.g. "Sall" in
+    "Macky Sall"). ``share`` is therefore small for common words that a source-side error or a
+    misalignment put into an entity, and large for names.
     """
+    names = {tuple(p.tgt.words[e.start:e.end]) for p in pairs for e in p.tgt.ents}
     stats = NameStats()
-    for pair in pairs:
-        words = pair.tgt.words
-        for e in pair.tgt.ents:
-            stats.labelled[tuple(words[e.start:e.end])] += 1
-    if not stats.labelled:
+    if not names:
         return stats
-    max_len = max(len(k) for k in stats.labelled)
+    max_len = max(len(k) for k in names)
     for pair in pairs:
         words = pair.tgt.words
+        ent_of = {j: k for k, e in enumerate(pair.tgt.ents) for j in range(e.start, e.end)}
         for i in range(len(words)):
             for n in range(1, min(max_len, len(words) - i) + 1):
                 key = tuple(words[i:i + n])
-                if key in stats.labelled:
+                if key in names:
                     stats.occurrences[key] += 1
+                    k = ent_of.get(i)
+                    if k is not None and all(ent_of.get(j) == k for j in range(i, i + n)):
+                        stats.in_entities[key] += 1
     return stats
 
 
@@ -309,7 +312,7 @@ def remove_inconsistent_names(
     pair: Pair, stats: NameStats, *, min_share: float = 0.1, min_occurrences: int = 5
 ) -> Tuple[Pair, int]:
     """Remove the projected entities whose string occurs at least ``min_occurrences`` times in the
-    corpus but is an entity in less than ``min_share`` of them; their words become missing.
+    corpus but lies inside an entity in less than ``min_share`` of them; their words become missing.
 
     Returns the new pair and the number of entities removed.
     """
