@@ -8,6 +8,7 @@ the packaging script on the result.
 from __future__ import annotations
 
 import json
+from collections import Counter
 import os
 import subprocess
 import sys
@@ -27,7 +28,9 @@ from spacy_xproj.corpus.filters import (
     aligned_targets,
     apply_filters,
     length_ratio_ok,
+    name_statistics,
     partial_annotation,
+    remove_inconsistent_names,
 )
 from spacy_xproj.corpus.jsonl import read_pairs, write_pairs
 from spacy_xproj.types import Alignment, Entity, Pair, Side
@@ -108,6 +111,52 @@ def test_filters_and_partial_annotation_on_real_projections(projected, tmp_path)
         ents = {i for e in p.tgt.ents for i in range(e.start, e.end)}
         for s, e in p.meta.get(MISSING_KEY, []):
             assert not ents & set(range(s, e))
+
+
+def test_name_statistics_and_removal_on_a_hand_made_corpus():
+    # "wa" is projected as PER once but occurs 6 times; "Kano" is an entity in 2 of its 3 occurrences;
+    # "Sule" is a name alone once and inside the name "Sule Lamido" once (also inside an entity)
+    pairs = [_pair([], ["wa", "Kano", "x"], [], [Entity(0, 1, "PER"), Entity(1, 2, "LOC")], [])]
+    pairs += [_pair([], ["wa", "wa", "Kano"], [], [Entity(2, 3, "LOC")], []), _pair([], ["wa", "wa", "wa", "Kano"], [], [], [])]
+    pairs += [_pair([], ["Sule", "Lamido", "wa"], [], [Entity(0, 2, "PER")], []), _pair([], ["Sule", "x"], [], [Entity(0, 1, "PER")], [])]
+    stats = name_statistics(pairs)
+    assert stats.in_entities[("wa",)] == 1 and stats.occurrences[("wa",)] == 7
+    assert stats.share(["Kano"]) == 2 / 3 and stats.share(["never", "seen"]) == 1.0
+    assert stats.share(["Sule"]) == 1.0 and stats.share(["Lamido", "wa"]) == 1.0
+    new, n = remove_inconsistent_names(pairs[0], stats, min_share=0.2, min_occurrences=5)
+    assert n == 1 and new.tgt.ents == [Entity(1, 2, "LOC")] and new.meta[MISSING_KEY] == [[0, 1]]
+    # too rare to judge: kept as it was
+    assert remove_inconsistent_names(pairs[0], stats, min_share=0.2, min_occurrences=8) == (pairs[0], 0)
+
+
+def test_name_consistency_removes_injected_errors_only(projected, tmp_path):
+    """On clean (gold) projections nothing is removed; a frequent German word injected as a name in a
+    few sentences (a source-side error) is removed there and becomes missing, nothing else changes."""
+    pairs = list(read_pairs(projected))
+    clean = run_filter(projected, tmp_path / "clean.jsonl", build_filter_config(min_name_share=0.5, min_name_occurrences=2))
+    assert clean.inconsistent_ents == 0 and list(read_pairs(tmp_path / "clean.jsonl")) == pairs
+    outside = Counter(w for p in pairs for j, w in enumerate(p.tgt.words)
+                      if w.isalpha() and not any(e.start <= j < e.end for e in p.tgt.ents))
+    word = outside.most_common(1)[0][0]
+    injected = {}
+    for i, p in enumerate(pairs):
+        js = [j for j, w in enumerate(p.tgt.words) if w == word and not any(e.start <= j < e.end for e in p.tgt.ents)]
+        if js and len(injected) < 3:
+            ents = sorted(p.tgt.ents + [Entity(js[0], js[0] + 1, "PER")], key=lambda e: e.start)
+            pairs[i] = Pair(p.id, p.src, Side(p.tgt.lang, p.tgt.words, ents), p.alignment, {})
+            injected[p.id] = js[0]
+    noisy = tmp_path / "noisy.jsonl"
+    write_pairs(noisy, pairs)
+    out = tmp_path / "out.jsonl"
+    counts = run_filter(noisy, out, build_filter_config(min_name_share=0.1))
+    assert counts.inconsistent_ents == 3 and "3 inconsistent names made missing" in format_counts(counts)
+    for before, after in zip(pairs, read_pairs(out)):
+        if before.id in injected:
+            j = injected[before.id]
+            assert [e for e in before.tgt.ents if e.start != j] == after.tgt.ents
+            assert after.meta[MISSING_KEY] == [[j, j + 1]]
+        else:
+            assert after == before
 
 
 def test_missing_words_reach_spacy_training(projected, tmp_path):

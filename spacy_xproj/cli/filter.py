@@ -2,22 +2,25 @@
 
     xproj filter aligned.jsonl clean.jsonl --max-length-ratio 2 --min-coverage 0.5
     xproj filter projected.jsonl train.jsonl --require-entities --source-aligned --partial
+    xproj filter projected.jsonl train.jsonl --min-name-share 0.1 --require-entities --partial
 
 The options build a config of registered functions (registry ``xproj_filters``) that is resolved
 through spaCy's registry, so ``--config filters.cfg`` can name any registered filter instead
-(sections ``[filters.<name>]`` with ``@xproj_filters = ...`` and ``[annotate]``). The run summary
+(sections ``[filters.<name>]`` with ``@xproj_filters = ...``, ``[annotate]`` and ``[names]``, a
+corpus-level rule fitted on the whole input before the other filters run). The run summary
 counts the pairs each filter dropped; ``--stats`` writes the counts as JSON.
 """
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Iterable, Optional
 
 import typer
 from thinc.api import Config
 
 from ..corpus.filters import FilterCounts, apply_filters
+from ..types import Pair
 from ..corpus.jsonl import read_pairs, write_pairs
 from ..errors import ConfigError
 from ..registry import registry
@@ -36,6 +39,8 @@ def build_filter_config(
     partial: bool = False,
     min_score: float = 0.0,
     capitalised_missing: bool = False,
+    min_name_share: float = 0.0,
+    min_name_occurrences: int = 5,
 ) -> Dict[str, Any]:
     """The config (a dict of registered-function sections) that the CLI options stand for."""
     fs: Dict[str, Dict[str, Any]] = {}
@@ -52,6 +57,9 @@ def build_filter_config(
     if equal_counts:
         fs["equal_counts"] = {"@xproj_filters": "spacy-xproj.EqualCountsFilter.v1"}
     cfg: Dict[str, Any] = {"filters": fs}
+    if min_name_share > 0:
+        cfg["names"] = {"@xproj_filters": "spacy-xproj.NameConsistency.v1", "min_share": min_name_share,
+                        "min_occurrences": min_name_occurrences}
     if partial or min_score > 0 or capitalised_missing:
         cfg["annotate"] = {
             "@xproj_filters": "spacy-xproj.PartialAnnotation.v1",
@@ -63,19 +71,36 @@ def build_filter_config(
     return cfg
 
 
-def resolve_filters(cfg: Dict[str, Any]):
-    """Resolve a filter config through the registry: ``(list of filters, annotate or None)``."""
+def _resolve(cfg: Dict[str, Any]) -> Dict[str, Any]:
     try:
-        resolved = registry.resolve(Config(cfg), validate=True)
+        return registry.resolve(Config(cfg), validate=True)
     except Exception as err:  # catalogue / pydantic errors name the bad section
         raise ConfigError(f"bad filter config: {err}") from None
+
+
+def resolve_filters(cfg: Dict[str, Any]):
+    """Resolve a filter config through the registry: ``(list of filters, annotate or None)``."""
+    resolved = _resolve(cfg)
     return list((resolved.get("filters") or {}).values()), resolved.get("annotate")
 
 
 def run_filter(in_path: Path, out_path: Path, cfg: Dict[str, Any]) -> FilterCounts:
-    keep, annotate = resolve_filters(cfg)
+    resolved = _resolve(cfg)
+    keep, annotate = list((resolved.get("filters") or {}).values()), resolved.get("annotate")
     counts = FilterCounts()
-    write_pairs(out_path, apply_filters(read_pairs(in_path), keep, annotate, counts))
+    pairs: Iterable[Pair] = read_pairs(in_path)
+    if resolved.get("names") is not None:  # corpus level: fitted on every input pair, applied first
+        pairs = list(pairs)
+        remove = resolved["names"](pairs)
+
+        def cleaned(items=pairs):
+            for pair in items:
+                pair, n = remove(pair)
+                counts.inconsistent_ents += n
+                yield pair
+
+        pairs = cleaned()
+    write_pairs(out_path, apply_filters(pairs, keep, annotate, counts))
     return counts
 
 
@@ -88,6 +113,8 @@ def format_counts(counts: FilterCounts) -> str:
             f"({counts.missing_words} words), {counts.low_score_ents} low-score entities removed, "
             f"{counts.unprojected_ents} lost source entities"
         )
+    if counts.inconsistent_ents:
+        line += f"; {counts.inconsistent_ents} inconsistent names made missing"
     return line
 
 
@@ -105,6 +132,8 @@ def filter_cli(
     partial: bool = typer.Option(False, help="Partial annotation: words aligned to lost source entities become missing, not O."),
     min_score: float = typer.Option(0.0, help="Partial annotation: projected entities scoring below this become missing."),
     capitalised_missing: bool = typer.Option(False, help="Partial annotation: capitalised words outside entities become missing."),
+    min_name_share: float = typer.Option(0.0, help="Corpus level: projected entities whose words are an entity in less than this share of their occurrences in the file (at least --min-name-occurrences) become missing; 0 = off."),
+    min_name_occurrences: int = typer.Option(5, help="With --min-name-share: only strings occurring at least this often are judged."),
     config: Optional[Path] = typer.Option(None, "--config", help="A filter config file (replaces the options above).", exists=True, dir_okay=False),
     stats: Optional[Path] = typer.Option(None, "--stats", help="Write the counts as JSON here."),
 ) -> None:
@@ -116,7 +145,8 @@ def filter_cli(
             max_length_ratio=max_length_ratio, min_coverage=min_coverage, require_entities=require_entities,
             keep_empty_source=keep_empty_source, source_aligned=source_aligned, contiguous=contiguous,
             equal_counts=equal_counts, partial=partial, min_score=min_score,
-            capitalised_missing=capitalised_missing,
+            capitalised_missing=capitalised_missing, min_name_share=min_name_share,
+            min_name_occurrences=min_name_occurrences,
         )
     counts = run_filter(in_path, out_path, cfg)
     typer.echo(format_counts(counts))

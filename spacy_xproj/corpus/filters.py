@@ -12,7 +12,10 @@ Three kinds of registered functions (registry ``xproj_filters``), all pure funct
   projection is unsure about as *missing* instead of ``O``: spaCy's NER then neither rewards nor
   punishes a prediction there. The missing word ranges go to ``pair.meta["xproj_missing"]`` (half-open
   ``[start, end)`` on the tgt side) and ``xproj convert --to docbin`` writes them as missing tokens
-  (``ent_iob`` 0, ``"-"`` in BILUO).
+  (``ent_iob`` 0, ``"-"`` in BILUO);
+* **corpus-level rules** first look at the whole file: ``NameConsistency`` removes projected entities
+  whose word string lies inside an entity in only a small share of its occurrences (common words
+  a source error or a misalignment turned into names) and makes their words missing.
 
 A filter returns ``None`` to keep a pair, or a short reason (the filter's name) to drop it; the CLI
 ``xproj filter`` counts the reasons in its run summary.
@@ -261,6 +264,103 @@ def make_partial_annotation(
     return annotate
 
 
+# ----------------------------------------------------------------------------- corpus level: name consistency
+
+
+@dataclass
+class NameStats:
+    """For each projected entity string (its target words): how often it occurs, and how often inside an entity."""
+
+    occurrences: Counter = field(default_factory=Counter)
+    in_entities: Counter = field(default_factory=Counter)
+
+    def share(self, words: Sequence[str]) -> float:
+        """The fraction of the string's occurrences that lie inside a projected entity (1.0 if unseen)."""
+        key = tuple(words)
+        n = self.occurrences.get(key, 0)
+        return self.in_entities.get(key, 0) / n if n else 1.0
+
+
+def name_statistics(pairs: Sequence[Pair]) -> NameStats:
+    """Count, over the target sides of ``pairs``, where each projected entity string occurs.
+
+    An occurrence is any run of words equal to the string (overlapping runs count); it is *inside an
+    entity* when every one of its words belongs to one projected entity (of any label, e.g. "Sall" in
+    "Macky Sall"). ``share`` is therefore small for common words that a source-side error or a
+    misalignment put into an entity, and large for names.
+    """
+    names = {tuple(p.tgt.words[e.start:e.end]) for p in pairs for e in p.tgt.ents}
+    stats = NameStats()
+    if not names:
+        return stats
+    max_len = max(len(k) for k in names)
+    for pair in pairs:
+        words = pair.tgt.words
+        ent_of = {j: k for k, e in enumerate(pair.tgt.ents) for j in range(e.start, e.end)}
+        for i in range(len(words)):
+            for n in range(1, min(max_len, len(words) - i) + 1):
+                key = tuple(words[i:i + n])
+                if key in names:
+                    stats.occurrences[key] += 1
+                    k = ent_of.get(i)
+                    if k is not None and all(ent_of.get(j) == k for j in range(i, i + n)):
+                        stats.in_entities[key] += 1
+    return stats
+
+
+def remove_inconsistent_names(
+    pair: Pair, stats: NameStats, *, min_share: float = 0.1, min_occurrences: int = 5
+) -> Tuple[Pair, int]:
+    """Remove the projected entities whose string occurs at least ``min_occurrences`` times in the
+    corpus but lies inside an entity in less than ``min_share`` of them; their words become missing.
+
+    Returns the new pair and the number of entities removed.
+    """
+    kept: List[Entity] = []
+    missing: Set[int] = set(missing_words(pair))
+    for e in pair.tgt.ents:
+        key = tuple(pair.tgt.words[e.start:e.end])
+        if stats.occurrences.get(key, 0) >= min_occurrences and stats.share(key) < min_share:
+            missing.update(range(e.start, e.end))
+        else:
+            kept.append(e)
+    n_removed = len(pair.tgt.ents) - len(kept)
+    if not n_removed:
+        return pair, 0
+    meta = dict(pair.meta)
+    meta[MISSING_KEY] = [list(r) for r in _ranges(missing)]
+    scores = pair.meta.get(PAIR_SCORES_KEY)
+    if isinstance(scores, list) and len(scores) == len(pair.tgt.ents):
+        meta[PAIR_SCORES_KEY] = [s for e, s in zip(pair.tgt.ents, scores) if e in kept]
+    return replace(pair, tgt=replace(pair.tgt, ents=kept), meta=meta), n_removed
+
+
+@filters("spacy-xproj.NameConsistency.v1")
+def make_name_consistency(
+    min_share: float = 0.1, min_occurrences: int = 5
+) -> Callable[[Sequence[Pair]], Callable[[Pair], Tuple[Pair, int]]]:
+    """Corpus-level rule: fit on all pairs, then remove each pair's inconsistent names.
+
+    A target word string projected as an entity in only a small share of its occurrences is most
+    likely a common word that a source-side error (or a misalignment) turned into an entity; see
+    :func:`remove_inconsistent_names`.
+    """
+    if not 0.0 < min_share <= 1.0:
+        raise ValueError(f"min_share must be in (0, 1], got {min_share}")
+    if min_occurrences < 1:
+        raise ValueError(f"min_occurrences must be >= 1, got {min_occurrences}")
+
+    def fit(pairs: Sequence[Pair]) -> Callable[[Pair], Tuple[Pair, int]]:
+        stats = name_statistics(pairs)
+
+        def apply(pair: Pair) -> Tuple[Pair, int]:
+            return remove_inconsistent_names(pair, stats, min_share=min_share, min_occurrences=min_occurrences)
+
+        return apply
+
+    return fit
+
+
 # ----------------------------------------------------------------------------- running them
 
 
@@ -275,12 +375,14 @@ class FilterCounts:
     unprojected_ents: int = 0
     missing_words: int = 0
     sentences_with_missing: int = 0
+    inconsistent_ents: int = 0
 
     def as_dict(self) -> Dict[str, object]:
         return {
             "seen": self.seen, "kept": self.kept, "dropped": dict(self.dropped),
             "low_score_ents": self.low_score_ents, "unprojected_ents": self.unprojected_ents,
             "missing_words": self.missing_words, "sentences_with_missing": self.sentences_with_missing,
+            "inconsistent_ents": self.inconsistent_ents,
         }
 
 
