@@ -18,9 +18,12 @@ def spans(result):
 
 
 # the registered function's defaults (the paper's): the only place that holds them
-# the paper's four switches (the registered function also takes an optional label rule, none by default)
+# the paper's four switches (the registered function also takes an optional label rule and span rule,
+# none by default)
 DEFAULTS = {
-    k: p.default for k, p in inspect.signature(make_heuristic_projector).parameters.items() if k != "label_rule"
+    k: p.default
+    for k, p in inspect.signature(make_heuristic_projector).parameters.items()
+    if k not in ("label_rule", "span_rule")
 }
 
 
