@@ -21,7 +21,7 @@ from spacy_xproj.candidate_tagger.component import CandidateTagger
 from spacy_xproj.label.component import XprojLabeller
 from spacy_xproj.label.hf import HFTokenClassifier
 from spacy_xproj.label.spacy_pipeline import SpacyLabeller
-from spacy_xproj.projection import candidates, exact, heuristic, scores, solvers
+from spacy_xproj.projection import candidates, exact, heuristic, scores, solvers, span_rules
 from spacy_xproj.projection.component import CandidateProjector, HeuristicProjector
 from spacy_xproj.translate.component import XprojTranslator
 from spacy_xproj.translate.hf import HFTranslator
@@ -46,6 +46,8 @@ DELEGATES = [
     (heuristic.project_heuristic, "xproj_projectors", "spacy-xproj.HeuristicProjector.v1"),
     (heuristic.heuristic_ranges, "xproj_projectors", "spacy-xproj.HeuristicProjector.v1"),
     (candidates.ngrams, "xproj_candidates", "spacy-xproj.NgramCandidates.v1"),
+    (candidates.ngram_limit, "xproj_candidates", "spacy-xproj.NgramCandidates.v2"),
+    (span_rules.continue_names, "xproj_span_rules", "spacy-xproj.NameContinuation.v1"),
     (scores.evidence_matrix, "xproj_scorers", "spacy-xproj.CoverageScore.v1"),
     (scores.coverage_scores, "xproj_scorers", "spacy-xproj.CoverageScore.v1"),
     (scores.ner_class_scores, "xproj_scorers", "spacy-xproj.NerScore.v1"),

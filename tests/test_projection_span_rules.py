@@ -35,12 +35,12 @@ def test_word_tests():
 
 
 def test_a_name_continues_over_an_unlinked_capitalised_word():
-    assert spans(continue_names(UK_SRC, UK_TGT, UK_LINKS, [(UK, (6, 7), 0.9)], 1.5)) == [(6, 8)]
+    assert spans(continue_names(UK_SRC, UK_TGT, UK_LINKS, [(UK, (6, 7), 0.9)], 1.5, None)) == [(6, 8)]
     # a link to a word inside the entity does not stop it; a link to another source word does
-    assert spans(continue_names(UK_SRC, UK_TGT, UK_LINKS + [(4, 7)], [(UK, (6, 7), 0.9)], 1.5)) == [(6, 8)]
-    assert spans(continue_names(UK_SRC, UK_TGT, UK_LINKS + [(5, 7)], [(UK, (6, 7), 0.9)], 1.5)) == [(6, 7)]
+    assert spans(continue_names(UK_SRC, UK_TGT, UK_LINKS + [(4, 7)], [(UK, (6, 7), 0.9)], 1.5, None)) == [(6, 8)]
+    assert spans(continue_names(UK_SRC, UK_TGT, UK_LINKS + [(5, 7)], [(UK, (6, 7), 0.9)], 1.5, None)) == [(6, 7)]
     # the score and the source entity ride along unchanged
-    ((ent, _, score),) = continue_names(UK_SRC, UK_TGT, UK_LINKS, [(UK, (6, 7), 0.9)], 1.5)
+    ((ent, _, score),) = continue_names(UK_SRC, UK_TGT, UK_LINKS, [(UK, (6, 7), 0.9)], 1.5, None)
     assert ent == UK and score == 0.9
 
 
@@ -48,11 +48,11 @@ def test_a_name_continues_to_the_left_but_not_onto_a_sentence_start():
     src = ["They", "went", "to", "America", "."]
     tgt = ["Fueron", "a", "Estados", "Unidos", "."]
     ent = Entity(3, 4, "LOC")
-    assert spans(continue_names(src, tgt, [(3, 3)], [(ent, (3, 4), 1.0)], 1.5)) == [(2, 4)]
+    assert spans(continue_names(src, tgt, [(3, 3)], [(ent, (3, 4), 1.0)], 1.5, None)) == [(2, 4)]
     start = ["Estados", "Unidos", "lo", "sabe", "."]
-    assert spans(continue_names(src, start, [(3, 1)], [(ent, (1, 2), 1.0)], 1.5)) == [(1, 2)]
+    assert spans(continue_names(src, start, [(3, 1)], [(ent, (1, 2), 1.0)], 1.5, None)) == [(1, 2)]
     quoted = ["Dijo", ":", "Estados", "Unidos", "."]  # after a colon or quote a capital says nothing
-    assert spans(continue_names(src, quoted, [(3, 3)], [(ent, (3, 4), 1.0)], 1.5)) == [(3, 4)]
+    assert spans(continue_names(src, quoted, [(3, 3)], [(ent, (3, 4), 1.0)], 1.5, None)) == [(3, 4)]
 
 
 def test_a_name_spelled_out_letter_for_letter_is_complete():
@@ -74,19 +74,19 @@ def test_a_name_spelled_out_letter_for_letter_is_complete():
 def test_what_a_name_does_not_take():
     # another projection's word
     two = [(UK, (6, 7), 0.9), (Entity(5, 6, "MISC"), (7, 8), 0.5)]
-    assert spans(continue_names(UK_SRC, UK_TGT, UK_LINKS, two, 1.5)) == [(6, 7), (7, 8)]
+    assert spans(continue_names(UK_SRC, UK_TGT, UK_LINKS, two, 1.5, None)) == [(6, 7), (7, 8)]
     # a lower-case source entity (no name), a lower-case edge word (a derived form)
     src = ["the", "internal", "market", "grows"]
     tgt = ["el", "mercado", "Único", "crece"]
-    assert spans(continue_names(src, tgt, [(2, 1)], [(Entity(1, 3, "LOC"), (1, 2), 1.0)], 1.5)) == [(1, 2)]
+    assert spans(continue_names(src, tgt, [(2, 1)], [(Entity(1, 3, "LOC"), (1, 2), 1.0)], 1.5, None)) == [(1, 2)]
     src = ["East", "European", "ships"]
     tgt = ["den", "osteuropäischen", "Schiffen"]
-    assert spans(continue_names(src, tgt, [(1, 1)], [(Entity(0, 2, "MISC"), (1, 2), 1.0)], 1.5)) == [(1, 2)]
+    assert spans(continue_names(src, tgt, [(1, 1)], [(Entity(0, 2, "MISC"), (1, 2), 1.0)], 1.5, None)) == [(1, 2)]
     # a sentence that capitalises much more than the source does (German nouns)
     src = ["The", "Commission", "took", "steps", "on", "this", "matter", "and", "that", "one"]
     tgt = ["Die", "Kommission", "Schritte", "hat", "in", "Sachen", "Verkehr", "und", "Umwelt", "unternommen"]
-    assert spans(continue_names(src, tgt, [(1, 1)], [(Entity(1, 2, "ORG"), (1, 2), 1.0)], 1.5)) == [(1, 2)]
-    assert spans(continue_names(src, tgt, [(1, 1)], [(Entity(1, 2, "ORG"), (1, 2), 1.0)], 10.0)) == [(1, 3)]
+    assert spans(continue_names(src, tgt, [(1, 1)], [(Entity(1, 2, "ORG"), (1, 2), 1.0)], 1.5, None)) == [(1, 2)]
+    assert spans(continue_names(src, tgt, [(1, 1)], [(Entity(1, 2, "ORG"), (1, 2), 1.0)], 10.0, None)) == [(1, 3)]
 
 
 def test_the_default_projector_continues_names_and_the_cli_switches_it():

@@ -68,10 +68,11 @@ def continue_names(
     links: Sequence[Tuple[int, int]],
     matches: Sequence[Match],
     case_ratio: float,
-    min_similarity: Optional[float] = None,
+    min_similarity: Optional[float],
 ) -> List[Match]:
     """``matches`` with each capitalised name's span extended over adjacent free capitalised
-    target words (see the module docstring); other matches are returned unchanged, in order."""
+    target words (see the module docstring); other matches are returned unchanged, in order.
+    ``min_similarity`` ``None``: names spelled out letter for letter continue too."""
     if not matches or not names_capitalised(src_words, tgt_words, case_ratio):
         return list(matches)
     sources: Dict[int, Set[int]] = {}
