@@ -309,7 +309,7 @@ def name_statistics(pairs: Sequence[Pair]) -> NameStats:
 
 
 def remove_inconsistent_names(
-    pair: Pair, stats: NameStats, *, min_share: float = 0.1, min_occurrences: int = 5
+    pair: Pair, stats: NameStats, *, min_share: float, min_occurrences: int
 ) -> Tuple[Pair, int]:
     """Remove the projected entities whose string occurs at least ``min_occurrences`` times in the
     corpus but lies inside an entity in less than ``min_share`` of them; their words become missing.
