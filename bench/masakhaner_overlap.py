@@ -1,6 +1,8 @@
 """Projection on MAFAND-MT pairs whose target side is a MasakhaNER 2.0 sentence (gold labels).
 
-Some MAFAND-MT sentences also occur in the MasakhaNER 2.0 train and dev splits (never in test).
+Some MAFAND-MT train sentences also occur in the MasakhaNER 2.0 train and dev splits (none of
+the MAFAND-MT train splits occurs in a test split; its fr-wol *test* split, which the default
+``parallel`` run does not read, is largely MasakhaNER 2.0 wol test text).
 For those pairs the projection can be scored against gold target entities in an African
 language: the English side labelled by the source NER of the ``parallel`` workflow, eflomal
 alignment over all of its pairs, then each projector, PER/ORG/LOC, derived forms dropped as the

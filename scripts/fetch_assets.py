@@ -7,7 +7,11 @@ so only the chosen language's files are fetched; pass the same ``--vars.lang X``
 ``spacy project run``. A MAFAND-MT file is kept under its target language
 (``assets/mafand_mt/wol/train.jsonl``) and fetched from its upstream pair (``fr-wol``): the pair's
 first language is ``--vars.src_lang``, and ``auto`` (the default) takes the one pair of the language
-in the table (en, or fr for bam bbj ewe fon mos wol). Their MD5 sums (and the pinned upstream URLs
+in the table (en, or fr for bam bbj ewe fon mos wol). ``--vars.parallel_split`` names the MAFAND-MT
+split(s) used as parallel text: one split, several joined by ``+`` (``train+dev``), ``all`` (every
+split the pair has upstream) or ``auto`` (train, or dev for pairs without train); several splits are
+each fetched and checked into ``assets/mafand_mt/<lang>/parts/`` and concatenated, in that order,
+into the asset file. Their MD5 sums (and the pinned upstream URLs
 of every language) are in ``configs/assets.tsv`` (written by ``scripts/make_asset_table.py``); an
 asset that is not in that table (a language or MAFAND pair that does not exist upstream) stops
 the run before any work, naming the pairs that do exist.
@@ -128,23 +132,60 @@ def resolve_src_lang(lang: str, src_lang: str, table: Dict[str, Tuple[str, Optio
     raise SystemExit(f"error: src_lang auto: MAFAND-MT pairs {lang!r} with {', '.join(found)}; set --vars.src_lang")
 
 
+ALL = "all"  # parallel_split: every split of the pair
+SPLIT_ORDER = ("train", "dev", "test")
+
+
 def resolve_parallel_split(lang: str, src_lang: str, split: str, table: Dict[str, Tuple[str, Optional[str]]]) -> str:
-    """``split``, or for ``auto`` the MAFAND-MT split used as parallel text: ``train``, or ``dev``
-    for the pairs that have no train split (en-kin, en-nya, en-sna, en-xho)."""
-    if split != AUTO:
-        return split
-    return "train" if f"{MAFAND}{src_lang}-{lang}/train.jsonl" in table else "dev"
+    """The MAFAND-MT split(s) used as parallel text, ``+``-joined: ``split`` as given, or for
+    ``auto`` ``train`` (``dev`` for the pairs without a train split: en-kin, en-nya, en-sna,
+    en-xho), or for ``all`` every split the pair has in the table (``train+dev+test``)."""
+    if split == AUTO:
+        return "train" if f"{MAFAND}{src_lang}-{lang}/train.jsonl" in table else "dev"
+    if split == ALL:
+        found = [s for s in SPLIT_ORDER if f"{MAFAND}{src_lang}-{lang}/{s}.jsonl" in table]
+        if not found:
+            raise SystemExit(f"error: parallel_split all: MAFAND-MT has no pair {src_lang}-{lang} (configs/assets.tsv)")
+        return "+".join(found)
+    parts = split_parts(split)
+    if len(set(parts)) != len(parts):
+        raise SystemExit(f"error: parallel_split {split!r} names a split twice")
+    return split
+
+
+def split_parts(split: str) -> List[str]:
+    """``train+dev`` -> ``["train", "dev"]``; an empty part is an error."""
+    parts = [p.strip() for p in split.split("+")]
+    if not all(parts):
+        raise SystemExit(f"error: parallel_split {split!r}: empty split name (use e.g. train, train+dev or all)")
+    return parts
 
 
 def table_key(dest: str, src_lang: str, split: Optional[str] = None) -> str:
     """The asset table's name of a destination: a MAFAND-MT file is kept under its language
     (``assets/mafand_mt/wol/train.jsonl``) and listed under its upstream pair (``fr-wol``); the file
-    named ``auto.jsonl`` (``parallel_split`` auto) is the upstream file of the resolved ``split``."""
+    named ``auto.jsonl`` (``parallel_split`` auto) is the upstream file of the resolved ``split``.
+    For several splits use :func:`part_keys`."""
     parts = Path(dest).parts
     if dest.startswith(MAFAND) and len(parts) == 4 and "-" not in parts[2]:
-        name = f"{split}.jsonl" if split and parts[3] == f"{AUTO}.jsonl" else parts[3]
+        name = f"{split}.jsonl" if split and parts[3] in (f"{AUTO}.jsonl", f"{ALL}.jsonl") else parts[3]
         return f"{MAFAND}{src_lang}-{parts[2]}/{name}"
     return dest
+
+
+def part_keys(dest: str, src_lang: str, split: Optional[str]) -> List[Tuple[str, str]]:
+    """``(table key, part destination)`` of each upstream file a MAFAND-MT asset of several splits
+    (``train+dev+test``) is made of, in order; an empty list for every other asset."""
+    parts = Path(dest).parts
+    if not (dest.startswith(MAFAND) and len(parts) == 4 and "-" not in parts[2]):
+        return []
+    name = Path(parts[3]).stem
+    resolved = split if split and name in (AUTO, ALL) else name
+    pieces = split_parts(resolved)
+    if len(pieces) < 2:
+        return []
+    lang = parts[2]
+    return [(f"{MAFAND}{src_lang}-{lang}/{p}.jsonl", f"{MAFAND}{lang}/parts/{src_lang}-{p}.jsonl") for p in pieces]
 
 
 def load_table(project_dir: Path) -> Dict[str, Tuple[str, Optional[str]]]:
@@ -203,13 +244,30 @@ def fetch(
         overrides["vars.src_lang"] = src_lang  # the upstream URL names the pair
         config = load_project_config(project_dir, overrides=overrides)
     split = str(variables.get("parallel_split", ""))
-    if split == AUTO and any(d.startswith(MAFAND) for d in wanted):
-        split = resolve_parallel_split(str(variables.get("lang")), src_lang, AUTO, table)
-        print(f"parallel_split auto: {split} (kept as assets/mafand_mt/{variables.get('lang')}/{AUTO}.jsonl)")
+    if split in (AUTO, ALL) and any(d.startswith(MAFAND) for d in wanted):
+        given = split
+        split = resolve_parallel_split(str(variables.get("lang")), src_lang, given, table)
+        print(f"parallel_split {given}: {split} (kept as assets/mafand_mt/{variables.get('lang')}/{given}.jsonl)")
     assets = [a for a in config.get("assets", []) if extra or not a.get("extra", False)]
     if only:
         assets = [a for a in assets if any(a["dest"].startswith(p) for p in only)]
+    # an asset of several MAFAND-MT splits: each split is an asset of its own (checked, cached under
+    # parts/), and the asset itself is their concatenation
+    composite: Dict[str, List[str]] = {}
+    expanded = []
     for asset in assets:
+        pieces = part_keys(asset["dest"], src_lang, split)
+        if not pieces:
+            expanded.append(asset)
+            continue
+        composite[asset["dest"]] = [part_dest for _, part_dest in pieces]
+        for key, part_dest in pieces:
+            check_in_table(key, table)
+            expanded.append({"dest": part_dest, "source": key, "url": table[key][0], "checksum": table[key][1]})
+    assets = expanded
+    for asset in assets:
+        if "source" in asset:
+            continue
         key = table_key(asset["dest"], src_lang, split)
         asset["source"] = key
         check_in_table(key, table)
@@ -241,9 +299,32 @@ def fetch(
             check_private_asset(dest, checksum)
             if not dest.exists():
                 missing.append(asset)
+    for dest_name, part_dests in composite.items():
+        concatenate([project_dir / p for p in part_dests], project_dir / dest_name)
+        print(f"  joined: {' + '.join(part_dests)} -> {dest_name}")
     for asset in missing:
         print(f"  MISSING (no public URL): {asset['dest']} — {asset.get('description', '')}")
     return 1 if (missing and only) else 0
+
+
+def concatenate(parts: List[Path], dest: Path) -> None:
+    """Write the files ``parts`` one after the other into ``dest`` (atomically), with a newline
+    between two parts when one does not end with it."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=dest.name, suffix=".tmp", dir=dest.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for part in parts:
+                data = part.read_bytes()
+                out.write(data)
+                if data and not data.endswith(b"\n"):
+                    out.write(b"\n")
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, dest)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
 
 
 def main(argv: Optional[List[str]] = None) -> None:

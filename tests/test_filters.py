@@ -130,11 +130,14 @@ def test_name_statistics_and_removal_on_a_hand_made_corpus():
 
 
 def test_name_consistency_removes_injected_errors_only(projected, tmp_path):
-    """On clean (gold) projections nothing is removed; a frequent German word injected as a name in a
-    few sentences (a source-side error) is removed there and becomes missing, nothing else changes."""
+    """Projections of gold English entities are barely touched (at most 1% of their entities: a
+    projection such as `Antrag` for a title word can be a real inconsistency, depending on the
+    alignment); a frequent German word injected as a name in a few sentences (a source-side error)
+    is removed there and becomes missing, nothing else changes."""
     pairs = list(read_pairs(projected))
     clean = run_filter(projected, tmp_path / "clean.jsonl", build_filter_config(min_name_share=0.5, min_name_occurrences=2))
-    assert clean.inconsistent_ents == 0 and list(read_pairs(tmp_path / "clean.jsonl")) == pairs
+    changed = [a for a, b in zip(pairs, read_pairs(tmp_path / "clean.jsonl")) if a != b]
+    assert len(changed) <= clean.inconsistent_ents <= 0.01 * sum(len(p.tgt.ents) for p in pairs)
     outside = Counter(w for p in pairs for j, w in enumerate(p.tgt.words)
                       if w.isalpha() and not any(e.start <= j < e.end for e in p.tgt.ents))
     word = outside.most_common(1)[0][0]
@@ -225,3 +228,65 @@ def test_package_model_has_scores_and_a_model_card(projected, tmp_path):
     card = next(target.glob("de_test_xproj_ner/de_test_xproj_ner-*/README.md")).read_text()
     for text in ("labels", "no known restrictions", "How it was made", "| overall | 50.0 | 25.0 | 33.3 |"):
         assert text in card
+
+
+def test_exclude_sentences_catches_copies_but_not_related_text(tmp_path):
+    """A pair is dropped when its target sentence is an evaluation sentence written differently
+    (tokenisation, case, quotes, ellipsis), cut short or extended; a sentence that only shares a
+    few words, and a short sentence that is not equal, are kept."""
+    from spacy_xproj.corpus.filters import make_exclude_sentences_filter
+
+    test = tmp_path / "test.txt"
+    long_words = "Shugaba Muhammadu Buhari ya isa birnin Abuja ranar Litinin domin ganawa da gwamnonin jihohi talatin da shida .".split()
+    short_words = "Abuja ta yi ruwa .".split()
+    test.write_text("".join(f"{w} O\n" for w in long_words) + "\n" + "".join(f"{w} O\n" for w in short_words), encoding="utf8")
+    keep = make_exclude_sentences_filter([str(test)])
+    variants = {
+        "copy": long_words,
+        "retokenised and re-cased": ["shugaba", "Muhammadu", "Buhari", "ya", "isa", "birnin", "Abuja", "ranar", "Litinin",
+                                     "domin", "ganawa", "da", "gwamnonin", "jihohi", "talatin", "da", "shida."],
+        "cut short": long_words[:11],
+        "extended": long_words[:-1] + ["a", "fadarsa", "…"],
+        "short copy": "Abuja ta yi ruwa".split(),
+    }
+    for name, words in variants.items():
+        assert keep(_pair(["x"], words, [], [], [])) == "excluded_sentence", name
+    kept = {
+        "shares a few words": "Buhari ya isa Abuja jiya .".split(),
+        "short, not equal": "Abuja ta yi ruwa sosai".split(),
+    }
+    for name, words in kept.items():
+        assert keep(_pair(["x"], words, [], [], [])) is None, name
+    # the source side can be compared instead
+    keep_src = make_exclude_sentences_filter([str(test)], side="src")
+    assert keep_src(_pair(long_words, ["x"], [], [], [])) == "excluded_sentence"
+    assert keep_src(_pair(["x"], long_words, [], [], [])) is None
+    with pytest.raises(FileNotFoundError, match="no-such.txt"):
+        make_exclude_sentences_filter([str(tmp_path / "no-such.txt")])
+
+
+def test_exclude_keeps_masakhaner_wolof_test_out_of_mafand(tmp_path, mafand_dir, masakhaner_dir):
+    """Real data: most of the MAFAND-MT fr-wol test split is MasakhaNER 2.0 wol test text.
+    `xproj filter --exclude` drops those pairs, and the workflow's check then finds no test
+    sentence in what is left (it finds the copies in the unfiltered pairs)."""
+    from spacy_xproj.cli.convert import convert
+
+    pairs = tmp_path / "pairs.jsonl"
+    convert(mafand_dir / "fr-wol" / "test.jsonl", pairs, "mafand", "pairs", src_lang="fr", tgt_lang="wol", progress=False)
+    test_conll = masakhaner_dir / "wol" / "test.txt"
+    kept = tmp_path / "kept.jsonl"
+    stats = tmp_path / "stats.json"
+    proc = subprocess.run([sys.executable, "-m", "spacy_xproj", "filter", str(pairs), str(kept), "--exclude", str(test_conll),
+                           "--stats", str(stats)], capture_output=True, text=True, check=True)
+    assert "excluded_sentence=" in proc.stdout
+    dropped = json.loads(stats.read_text())["dropped"]["excluded_sentence"]
+    assert 1200 <= dropped < 1500  # 1,500 pairs; about 1,250 are test sentences
+    assert sum(1 for _ in read_pairs(kept)) == 1500 - dropped
+    test_pairs = tmp_path / "test.jsonl"
+    convert(test_conll, test_pairs, "conll", "pairs", src_lang="en", tgt_lang="wol", side="tgt", progress=False)
+    overlap = [sys.executable, str(REPO / "scripts" / "overlap.py")]
+    before = subprocess.run(overlap + [str(pairs), str(test_pairs), "--output", str(tmp_path / "o.json")],
+                            capture_output=True, text=True, check=True)
+    assert json.loads((tmp_path / "o.json").read_text())["in_training"] >= 1200, before.stdout
+    after = subprocess.run(overlap + [str(kept), str(test_pairs)], capture_output=True, text=True, check=True)
+    assert after.stdout.startswith("overlap: 0 of "), after.stdout

@@ -51,6 +51,22 @@ def test_workflows_are_wired(project):
             produced.update(command.get("outputs_no_cache", []))
 
 
+def test_report_folders_hold_only_scores(project):
+    """`xproj report DIR` reads every JSON file of DIR as a score file, so in each workflow the only
+    commands that write into a folder a report reads are `xproj evaluate` (a leakage count or a
+    filter summary written there would stop the report step)."""
+    import shlex
+
+    commands = {c["name"]: c for c in project["commands"]}
+    for name, steps in project["workflows"].items():
+        lines = [shlex.split(line) for step in steps for line in commands[step].get("script", [])]
+        reported = {args[args.index("report") + 1] for args in lines if "spacy_xproj" in args and "report" in args}
+        for args in lines:
+            for i, arg in enumerate(args[:-1]):
+                if arg in ("--output", "--stats") and any(args[i + 1].startswith(d.rstrip("/") + "/") for d in reported):
+                    assert "spacy_xproj" in args and "evaluate" in args, f"workflow {name}: {' '.join(args[:4])} writes {args[i + 1]}"
+
+
 LANGS = "bam bbj ewe fon hau ibo kin lug luo mos nya pcm sna swa tsn twi wol xho yor zul".split()
 
 
@@ -141,6 +157,52 @@ def test_french_centred_language_fetches_its_pair_with_one_var(tmp_path, data_ro
     assert mafand_source_language(got, "wol") == "fr"
     assert source_ner.resolve_project_src_lang("auto", "wol", REPO) == "fr"
     assert source_ner.resolve_project_src_lang("en", "wol", REPO) == "en"
+
+
+def test_parallel_split_all_and_joined_splits_resolve():
+    """`parallel_split all` is every split the pair has upstream; `a+b` is taken as written; a
+    repeated or empty split name is refused."""
+    table = fetch_assets.load_table(REPO)
+    assert fetch_assets.resolve_parallel_split("hau", "en", "all", table) == "train+dev+test"
+    assert fetch_assets.resolve_parallel_split("kin", "en", "all", table) == "dev+test"  # no train upstream
+    assert fetch_assets.resolve_parallel_split("wol", "fr", "train+dev", table) == "train+dev"
+    with pytest.raises(SystemExit, match="twice"):
+        fetch_assets.resolve_parallel_split("hau", "en", "train+train", table)
+    with pytest.raises(SystemExit, match="empty split"):
+        fetch_assets.resolve_parallel_split("hau", "en", "train+", table)
+    assert fetch_assets.part_keys("assets/mafand_mt/hau/all.jsonl", "en", "dev+test") == [
+        ("assets/mafand_mt/en-hau/dev.jsonl", "assets/mafand_mt/hau/parts/en-dev.jsonl"),
+        ("assets/mafand_mt/en-hau/test.jsonl", "assets/mafand_mt/hau/parts/en-test.jsonl"),
+    ]
+    assert fetch_assets.part_keys("assets/mafand_mt/hau/auto.jsonl", "en", "train") == []  # one split: as before
+
+
+def test_parallel_split_all_fetches_each_split_and_joins_them(tmp_path, data_root, monkeypatch):
+    """`--vars.parallel_split all`: every upstream split of fr-wol is copied and MD5-checked on its
+    own, and the asset the workflow reads is their concatenation, in train, dev, test order, with
+    no line lost; a corrupted split in the mirror stops the fetch."""
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    shutil.copy(REPO / "project.yml", proj / "project.yml")
+    shutil.copytree(REPO / "configs", proj / "configs")
+    monkeypatch.setenv("XPROJ_ASSETS_MIRROR", str(data_root))
+    overrides = {"vars.lang": "wol", "vars.parallel_split": "all"}
+    assert fetch_assets.fetch(proj, only=["assets/mafand_mt/wol"], overrides=overrides) == 0
+    upstream = [data_root / "mafand_mt" / "fr-wol" / f"{s}.jsonl" for s in ("train", "dev", "test")]
+    got = proj / "assets" / "mafand_mt" / "wol" / "all.jsonl"
+    assert got.read_bytes() == b"".join(p.read_bytes() for p in upstream)
+    table = fetch_assets.load_table(REPO)
+    for split in ("train", "dev", "test"):
+        part = proj / "assets" / "mafand_mt" / "wol" / "parts" / f"fr-{split}.jsonl"
+        assert hashlib.md5(part.read_bytes()).hexdigest() == table[f"assets/mafand_mt/fr-wol/{split}.jsonl"][1]
+    mirror = tmp_path / "mirror"
+    shutil.copytree(data_root / "mafand_mt" / "fr-wol", mirror / "mafand_mt" / "fr-wol")
+    with open(mirror / "mafand_mt" / "fr-wol" / "dev.jsonl", "a", encoding="utf8") as fh:
+        fh.write("{}\n")
+    (proj / "assets" / "mafand_mt" / "wol" / "parts" / "fr-dev.jsonl").unlink()
+    monkeypatch.setenv("XPROJ_ASSETS_MIRROR", str(mirror))
+    with pytest.raises(SystemExit, match="checksum mismatch"):
+        fetch_assets.fetch(proj, only=["assets/mafand_mt/wol"], overrides=overrides)
 
 
 def test_missing_pair_fails_with_the_fix():

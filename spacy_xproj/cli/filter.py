@@ -1,5 +1,6 @@
 """``xproj filter``: drop unreliable pairs and mark uncertain target words as missing.
 
+    xproj filter pairs.jsonl kept.jsonl --exclude test.conll
     xproj filter aligned.jsonl clean.jsonl --max-length-ratio 2 --min-coverage 0.5
     xproj filter projected.jsonl train.jsonl --require-entities --source-aligned --partial
     xproj filter projected.jsonl train.jsonl --min-name-share 0.1 --require-entities --partial
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Dict, Iterable, Optional
+from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 import typer
 from thinc.api import Config
@@ -29,6 +30,8 @@ from .app import app
 
 def build_filter_config(
     *,
+    exclude: Sequence[str] = (),
+    exclude_side: str = "tgt",
     max_length_ratio: Optional[float] = None,
     min_coverage: Optional[float] = None,
     require_entities: bool = False,
@@ -44,6 +47,9 @@ def build_filter_config(
 ) -> Dict[str, Any]:
     """The config (a dict of registered-function sections) that the CLI options stand for."""
     fs: Dict[str, Dict[str, Any]] = {}
+    if exclude:
+        fs["exclude"] = {"@xproj_filters": "spacy-xproj.ExcludeSentencesFilter.v1", "paths": [str(p) for p in exclude],
+                         "side": exclude_side}
     if max_length_ratio is not None:
         fs["length_ratio"] = {"@xproj_filters": "spacy-xproj.LengthRatioFilter.v1", "max_ratio": max_length_ratio}
     if min_coverage is not None:
@@ -122,6 +128,8 @@ def format_counts(counts: FilterCounts) -> str:
 def filter_cli(
     in_path: Path = typer.Argument(..., help="Pair JSONL (aligned, or projected).", exists=True, dir_okay=False),
     out_path: Path = typer.Argument(..., help="Output pair JSONL (written atomically)."),
+    exclude: List[Path] = typer.Option([], "--exclude", help="Pair filter: drop pairs whose sentence (--exclude-side) occurs in this CoNLL or pair JSONL file, e.g. the test set (repeatable; compared without spaces and case).", exists=True, dir_okay=False),
+    exclude_side: str = typer.Option("tgt", help="With --exclude: the side compared (src or tgt)."),
     max_length_ratio: Optional[float] = typer.Option(None, help="Pair filter: drop pairs whose word counts differ by more than this factor."),
     min_coverage: Optional[float] = typer.Option(None, help="Pair filter: drop pairs where less than this fraction of either side's words is aligned."),
     require_entities: bool = typer.Option(False, help="Sentence filter: drop sentences without projected entities."),
@@ -141,7 +149,10 @@ def filter_cli(
     if config is not None:
         cfg: Dict[str, Any] = dict(Config().from_disk(config))
     else:
+        if exclude_side not in ("src", "tgt"):
+            raise typer.BadParameter(f"must be src or tgt, got {exclude_side!r}", param_hint="--exclude-side")
         cfg = build_filter_config(
+            exclude=[str(p) for p in exclude], exclude_side=exclude_side,
             max_length_ratio=max_length_ratio, min_coverage=min_coverage, require_entities=require_entities,
             keep_empty_source=keep_empty_source, source_aligned=source_aligned, contiguous=contiguous,
             equal_counts=equal_counts, partial=partial, min_score=min_score,

@@ -4,7 +4,9 @@ Three kinds of registered functions (registry ``xproj_filters``), all pure funct
 :class:`~spacy_xproj.types.Pair`:
 
 * **pair filters** decide whether two sentences are translations of each other at all (run them on
-  aligned pairs, before labelling): ``LengthRatioFilter``, ``AlignmentCoverageFilter``;
+  aligned pairs, before labelling): ``LengthRatioFilter``, ``AlignmentCoverageFilter``; and
+  ``ExcludeSentencesFilter`` keeps evaluation sentences out of the training text (run it first,
+  before alignment);
 * **sentence filters** decide whether a projected sentence is reliable enough to train on (the rules
   of the projection literature): ``HasEntitiesFilter``, ``SourceAlignedFilter``,
   ``ContiguousFilter``, ``EqualCountsFilter``;
@@ -22,9 +24,11 @@ A filter returns ``None`` to keep a pair, or a short reason (the filter's name) 
 """
 from __future__ import annotations
 
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from pathlib import Path
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
 from ..projection.component import PAIR_SCORES_KEY
 from ..registry import filters
@@ -110,6 +114,72 @@ def make_alignment_coverage_filter(min_coverage: float = 0.5) -> PairFilter:
         if pair.alignment is None:
             raise ValueError(f"pair {pair.id!r} has no alignment (run `xproj align` before this filter)")
         return None if alignment_coverage(pair) >= min_coverage else "alignment_coverage"
+
+    return keep
+
+
+def sentence_key(words: Iterable[str]) -> str:
+    """A sentence's identity for overlap checks: its letters and digits only (NFKC-normalised,
+    lower-cased; spaces and punctuation dropped), so tokenisation, quote and ellipsis styles and
+    case do not hide a copy."""
+    text = unicodedata.normalize("NFKC", "".join(words)).lower()
+    return "".join(ch for ch in text if ch.isalnum())
+
+
+def read_sentence_keys(path: Union[str, Path], side: str = "tgt") -> List[str]:
+    """The :func:`sentence_key` of every sentence of a file: a pair JSONL file (``.jsonl``; its
+    ``side``) or a CoNLL file (any other name; its tokens). Empty sentences are left out."""
+    from .conll import read_conll_sentences
+    from .jsonl import read_pairs
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file (sentences to exclude)")
+    if path.suffix == ".jsonl":
+        keys = [sentence_key(getattr(p, side).words) for p in read_pairs(path)]
+    else:
+        keys = [sentence_key(sent.words) for sent in read_conll_sentences(path)]
+    return [k for k in keys if k]
+
+
+def shared_text_matcher(keys: Iterable[str], min_shared: int = 60) -> Callable[[str], bool]:
+    """A test ``key -> bool``: true when ``key`` equals one of ``keys`` or shares a run of at least
+    ``min_shared`` characters with one (every key is a :func:`sentence_key`). The run catches a
+    sentence that is another one cut short, extended or re-punctuated; 60 letters (about ten
+    words) is long enough that unrelated news sentences almost never share it."""
+    if min_shared < 1:
+        raise ValueError(f"min_shared must be >= 1, got {min_shared}")
+    whole: Set[str] = set()
+    runs: Set[str] = set()
+    for key in keys:
+        whole.add(key)
+        for i in range(len(key) - min_shared + 1):
+            runs.add(key[i : i + min_shared])
+
+    def matches(key: str) -> bool:
+        if not key:
+            return False
+        return key in whole or any(key[i : i + min_shared] in runs for i in range(len(key) - min_shared + 1))
+
+    return matches
+
+
+@filters("spacy-xproj.ExcludeSentencesFilter.v1")
+def make_exclude_sentences_filter(paths: List[str], side: str = "tgt", min_shared: int = 60) -> PairFilter:
+    """Drop pairs whose ``side`` sentence occurs in one of the files ``paths`` (CoNLL files or pair
+    JSONL files): equal to one of their sentences, or sharing a run of ``min_shared`` letters and
+    digits with one (:func:`shared_text_matcher`). The evaluation sentences are then never trained
+    on, nor aligned, even where the parallel corpus shares text with the test set (most of the
+    MAFAND-MT fr-wol test split is the text of MasakhaNER 2.0 wol test)."""
+    if side not in ("src", "tgt"):
+        raise ValueError(f"side must be 'src' or 'tgt', got {side!r}")
+    keys: List[str] = []
+    for path in paths:
+        keys.extend(read_sentence_keys(path, side))
+    matches = shared_text_matcher(keys, min_shared)
+
+    def keep(pair: Pair) -> Optional[str]:
+        return "excluded_sentence" if matches(sentence_key(getattr(pair, side).words)) else None
 
     return keep
 
