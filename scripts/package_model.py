@@ -94,6 +94,10 @@ def model_card(meta: Dict[str, Any], args: argparse.Namespace, scores: Optional[
         "print([(ent.text, ent.label_) for ent in doc.ents])",
         "```",
         "",
+        "The scores above were measured on words in Unicode normal form NFC; give the model text in "
+        "that form (`unicodedata.normalize(\"NFC\", text)`): accented letters written as a base "
+        "letter plus combining marks look like other words to it.",
+        "",
         f"Licence of the model: follows its training data ({args.license}).",
         "",
     ]

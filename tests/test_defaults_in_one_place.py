@@ -35,7 +35,7 @@ IMPLEMENTATIONS = [
     (AwesomeAligner, "xproj_aligners", "spacy-xproj.Awesome.v1"),
     (HFTranslator, "xproj_translators", "spacy-xproj.HFTranslator.v1"),
     (HFTokenClassifier, "xproj_labellers", "spacy-xproj.HFTokenClassifier.v1"),
-    (SpacyLabeller, "xproj_labellers", "spacy-xproj.SpacyLabeller.v1"),
+    (SpacyLabeller, "xproj_labellers", "spacy-xproj.SpacyLabeller.v2"),
     (NMTScorer, "xproj_scorers", "spacy-xproj.NMTScore.v1"),
     (HeuristicProjector, "xproj_projectors", "spacy-xproj.HeuristicProjector.v1"),
     (CandidateProjector, "xproj_projectors", "spacy-xproj.CandidateProjector.v1"),
@@ -160,7 +160,7 @@ CLI_SETTINGS = {
                 ("xproj_projectors", "spacy-xproj.CandidateProjector.v1"),
                 ("xproj_candidates", "spacy-xproj.NgramCandidates.v1")],
     "label": [("xproj_labellers", "spacy-xproj.HFTokenClassifier.v1"),
-              ("xproj_labellers", "spacy-xproj.SpacyLabeller.v1")],
+              ("xproj_labellers", "spacy-xproj.SpacyLabeller.v2")],
     "translate": [("xproj_translators", "spacy-xproj.HFTranslator.v1")],
     "align": [("xproj_aligners", "spacy-xproj.Eflomal.v2")],
 }

@@ -178,6 +178,30 @@ def test_spacy_labeller(ruler_pipeline):
     assert Entity(5, 6, "DATE") in keep.ents
 
 
+def test_spacy_labeller_v2_sees_one_unicode_form(tmp_path):
+    """A Yorùbá name written with decomposed accents (as in MasakhaNER 2.0 yor test) is found by a
+    pipeline that knows its composed (NFC) spelling only through v2, which normalises what the
+    model sees; the words of the input stay as written. v1 passes them unchanged and misses it."""
+    import unicodedata
+
+    from spacy_xproj.label.spacy_pipeline import make_spacy_labeller_v2
+
+    name = "Ọ̀yọ́"
+    nlp = spacy.blank("xx")
+    nlp.add_pipe("entity_ruler").add_patterns([{"label": "LOC", "pattern": [{"ORTH": unicodedata.normalize("NFC", name)}]}])
+    nlp.to_disk(tmp_path / "pipe")
+    words = ["Ìlú", unicodedata.normalize("NFD", name), "."]
+    assert words[1] != unicodedata.normalize("NFC", name)
+    assert make_spacy_labeller(str(tmp_path / "pipe"))([words])[0].ents == []
+    assert make_spacy_labeller_v2(str(tmp_path / "pipe"))([words])[0].ents == [Entity(1, 2, "LOC")]
+    assert make_spacy_labeller_v2(str(tmp_path / "pipe"), unicode_form=None)([words])[0].ents == []
+    pairs = [Pair("p", Side("en", [], []), Side("yor", words, []))]
+    out = label_pairs(pairs, make_spacy_labeller_v2(str(tmp_path / "pipe")), "tgt", set_ents=True)
+    assert out[0].tgt.words == words and out[0].tgt.ents == [Entity(1, 2, "LOC")]
+    with pytest.raises(ConfigError, match="unicode_form"):
+        make_spacy_labeller_v2(str(tmp_path / "pipe"), unicode_form="NFX")
+
+
 def test_spacy_labeller_needs_ner(tmp_path):
     spacy.blank("en").to_disk(tmp_path / "blank")
     with pytest.raises(ConfigError, match="no component that sets doc.ents"):

@@ -15,14 +15,14 @@ from .config import given, registered_default, resolve_block
 
 def _shown(param: str) -> str:
     """``--help``'s default of an option left out: the hf backend's registered default (the spacy
-    backend has its own, see ``spacy-xproj.SpacyLabeller.v1``)."""
+    backend has its own, see ``spacy-xproj.SpacyLabeller.v2``)."""
     from ..label.hf import make_hf_token_classifier
 
     value = registered_default(make_hf_token_classifier, param)
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-BACKENDS = {"hf": "spacy-xproj.HFTokenClassifier.v1", "spacy": "spacy-xproj.SpacyLabeller.v1"}
+BACKENDS = {"hf": "spacy-xproj.HFTokenClassifier.v1", "spacy": "spacy-xproj.SpacyLabeller.v2"}
 
 
 def labeller_config(backend: Optional[str] = None, **options: Any) -> Dict[str, Any]:
