@@ -244,10 +244,11 @@ def fetch(
         overrides["vars.src_lang"] = src_lang  # the upstream URL names the pair
         config = load_project_config(project_dir, overrides=overrides)
     split = str(variables.get("parallel_split", ""))
-    if split in (AUTO, ALL) and any(d.startswith(MAFAND) for d in wanted):
+    if any(d.startswith(MAFAND) for d in wanted):  # explicit values are checked too (no split twice)
         given = split
         split = resolve_parallel_split(str(variables.get("lang")), src_lang, given, table)
-        print(f"parallel_split {given}: {split} (kept as assets/mafand_mt/{variables.get('lang')}/{given}.jsonl)")
+        if given in (AUTO, ALL):
+            print(f"parallel_split {given}: {split} (kept as assets/mafand_mt/{variables.get('lang')}/{given}.jsonl)")
     assets = [a for a in config.get("assets", []) if extra or not a.get("extra", False)]
     if only:
         assets = [a for a in assets if any(a["dest"].startswith(p) for p in only)]

@@ -203,6 +203,8 @@ def test_parallel_split_all_fetches_each_split_and_joins_them(tmp_path, data_roo
     monkeypatch.setenv("XPROJ_ASSETS_MIRROR", str(mirror))
     with pytest.raises(SystemExit, match="checksum mismatch"):
         fetch_assets.fetch(proj, only=["assets/mafand_mt/wol"], overrides=overrides)
+    with pytest.raises(SystemExit, match="twice"):  # would otherwise join the train split twice
+        fetch_assets.fetch(proj, only=["assets/mafand_mt/wol"], overrides={"vars.lang": "wol", "vars.parallel_split": "train+train"})
 
 
 def test_missing_pair_fails_with_the_fix():
