@@ -24,6 +24,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
+from thinc.api import Config
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from build_wheel import main as build_wheel  # noqa: E402
 
@@ -45,6 +47,35 @@ def load_scores(path: Path) -> Dict[str, Any]:
         },
         "n_sentences": data.get("n_sentences", data.get("sentences")),
     }
+
+
+def pick_example(path: Path) -> str:
+    """A sentence in the model's language for the card: the first target sentence of the pair JSONL
+    ``path`` with 6 to 25 words and at least two entities, else at least one, else the first."""
+    from spacy_xproj.corpus.jsonl import read_pairs
+
+    best: Dict[int, str] = {}
+    for pair in read_pairs(path):
+        words = pair.tgt.words
+        n_ents = min(len(pair.tgt.ents), 2) if 6 <= len(words) <= 25 else 0
+        best.setdefault(n_ents, " ".join(words))
+        if 2 in best:
+            break
+    if not best:
+        raise SystemExit(f"error: {path} holds no sentence to take an example from")
+    return best[max(best)]
+
+
+def unicode_note(meta: Dict[str, Any]) -> str:
+    """What the card tells users about composed and decomposed accents, by the pipeline's tokenizer."""
+    if meta.get("xproj", {}).get("tokenizer", "").startswith("spacy-xproj.NormalisingTokenizer"):
+        return ("Composed and decomposed accents (Unicode NFC and NFD) give the same entities: the "
+                "tokenizer (`spacy-xproj.NormalisingTokenizer.v1`) reads the text in NFC and keeps "
+                "`doc.text` and the character offsets of the text as given. It comes from the "
+                "`spacy-xproj` package, a requirement of this one: install spacy-xproj first.")
+    return ("The scores above were measured on words in Unicode normal form NFC; give the model text in "
+            "that form (`unicodedata.normalize(\"NFC\", text)`): accented letters written as a base "
+            "letter plus combining marks look like other words to it.")
 
 
 def model_card(meta: Dict[str, Any], args: argparse.Namespace, scores: Optional[Dict[str, Any]], package: str) -> str:
@@ -90,13 +121,11 @@ def model_card(meta: Dict[str, Any], args: argparse.Namespace, scores: Optional[
         "```python",
         "import spacy",
         f'nlp = spacy.load("{package}")',
-        f'doc = nlp("{args.example}")',
+        f"doc = nlp({json.dumps(args.example, ensure_ascii=False)})",
         "print([(ent.text, ent.label_) for ent in doc.ents])",
         "```",
         "",
-        "The scores above were measured on words in Unicode normal form NFC; give the model text in "
-        "that form (`unicodedata.normalize(\"NFC\", text)`): accented letters written as a base "
-        "letter plus combining marks look like other words to it.",
+        unicode_note(meta),
         "",
         f"Licence of the model: follows its training data ({args.license}).",
         "",
@@ -116,7 +145,11 @@ def main(argv: Optional[List[str]] = None) -> Path:
     ap.add_argument("--data", default="projected training data")
     ap.add_argument("--license", default="see the training data")
     ap.add_argument("--how", default="Trained with spaCy on entity labels projected from a source-language NER.")
-    ap.add_argument("--example", default="")
+    ap.add_argument("--example", default="", help="a sentence for the model card and the printed instructions; "
+                    "'auto' (or empty, with --example-from): a sentence of --example-from")
+    ap.add_argument("--example-from", type=Path, default=None,
+                    help="pair JSONL (e.g. the projected dev sentences) to take the example from: the first target "
+                    "sentence of 6 to 25 words with two projected entities (else one)")
     ap.add_argument("--dist", type=Path, default=None, help="wheel folder (default <out>/dist)")
     ap.add_argument("--src-lang", default=None, help="source language, written for {src_lang} in --data and "
                     "--how; auto: the MAFAND-MT pair of --language (configs/assets.tsv)")
@@ -139,6 +172,8 @@ def main(argv: Optional[List[str]] = None) -> Path:
             split = resolve_parallel_split(args.language, src_lang, args.parallel_split, load_table(Path.cwd()))
             args.data = args.data.replace("{parallel_split}", split)
 
+    if args.example in ("", "auto") and args.example_from is not None:
+        args.example = pick_example(args.example_from)
     if not (args.model / "meta.json").is_file():
         raise SystemExit(f"error: {args.model} is not a trained spaCy pipeline (no meta.json)")
     scores = load_scores(args.scores) if args.scores and args.scores.is_file() else None
@@ -152,6 +187,8 @@ def main(argv: Optional[List[str]] = None) -> Path:
         meta["license"] = args.license
         meta["sources"] = [{"name": args.data, "license": args.license}]
         xproj: Dict[str, Any] = {"language": args.language, "dev_performance": meta.get("performance", {})}
+        tokenizer = Config().from_disk(staged / "config.cfg", interpolate=False)["nlp"].get("tokenizer", {})
+        xproj["tokenizer"] = tokenizer.get("@tokenizers", "")
         if scores:
             meta["performance"] = {k: scores[k] for k in ("ents_p", "ents_r", "ents_f", "ents_per_type")}
             xproj["evaluated_on"] = args.eval_set

@@ -18,6 +18,8 @@ from typing import Dict, Optional
 
 import pytest
 
+from spacy_xproj.corpus.jsonl import read_pairs
+
 REPO = Path(__file__).resolve().parents[1]
 
 pytestmark = pytest.mark.slow
@@ -127,9 +129,12 @@ def test_package_step_builds_an_installable_wheel(all_run, data_root, tmp_path):
     scores = proj / "metrics" / "parallel" / "hau_parallel-candidates.json"
     scores.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(proj / "metrics" / "europarl" / "de_translate-train.json", scores)
-    out = run_project(proj, "parallel-package", data_root, {"spacy_lang": "de"})  # package_name follows lang
+    dev = proj / "corpus" / "hau" / "parallel" / "dev.jsonl"  # the card's example comes from the dev sentences
+    dev.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(proj / "corpus" / "europarl" / "split" / "dev.jsonl", dev)
+    packaged = run_project(proj, "parallel-package", data_root, {"spacy_lang": "de"})  # package_name follows lang
     wheel = proj / "packages" / "parallel" / "dist" / "de_hau_xproj_ner-0.0.1-py3-none-any.whl"
-    assert wheel.exists() and f"pip install {wheel.resolve()}" in out
+    assert wheel.exists() and f"pip install {wheel.resolve()}" in packaged
     out = _install_and_run(wheel, tmp_path, "de_hau_xproj_ner", "Die Kommission in Brüssel hat Herrn Prodi gestern geantwortet .")
     assert out.startswith("hau_xproj_ner ['tok2vec', 'ner'] 10")
     # the measured scores and the training data travel in meta.json, the model card in the README
@@ -137,7 +142,14 @@ def test_package_step_builds_an_installable_wheel(all_run, data_root, tmp_path):
     meta = json.loads((pkg / "meta.json").read_text(encoding="utf8"))
     assert meta["performance"]["ents_f"] == pytest.approx(json.loads(scores.read_text())["overall"]["f1"], abs=1e-6)
     assert "MasakhaNER 2.0 hau test" in meta["xproj"]["evaluated_on"] and "MAFAND-MT en-hau" in meta["sources"][0]["name"]
-    assert "## How it was made" in (pkg / "README.md").read_text(encoding="utf8")
+    card = (pkg / "README.md").read_text(encoding="utf8")
+    assert "## How it was made" in card
+    example = next(p for p in read_pairs(dev) if 6 <= len(p.tgt.words) <= 25 and len(p.tgt.ents) >= 2)
+    text = " ".join(example.tgt.words)
+    assert f"nlp({json.dumps(text, ensure_ascii=False)})" in card and repr(text) in packaged
+    # configs/cnn.cfg's tokenizer reads composed and decomposed accents alike; it needs spacy-xproj
+    assert meta["xproj"]["tokenizer"] == "spacy-xproj.NormalisingTokenizer.v1" and "(Unicode NFC and NFD)" in card
+    assert any(r.startswith("spacy-xproj>=") for r in meta["requirements"]), meta["requirements"]
 
 
 @pytest.mark.skipif(os.environ.get("XPROJ_FULL_PROJECT_TESTS") != "1",
