@@ -33,6 +33,7 @@ from spacy.util import registry
 from .errors import ConfigError
 
 FORMS = ("NFC", "NFD", "NFKC", "NFKD")
+OWN_ATTRS = ("tokenizer", "vocab", "form")
 
 
 class NormalisedAttr:
@@ -114,9 +115,15 @@ class NormalisingTokenizer:
             yield self(text)
 
     def __getattr__(self, name: str) -> Any:  # rules, explain, prefix_search, ... of spaCy's tokenizer
-        if name == "tokenizer":
+        if name in OWN_ATTRS:
             raise AttributeError(name)
         return getattr(self.tokenizer, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:  # nlp.tokenizer.infix_finditer = ... reaches spaCy's
+        if name in OWN_ATTRS:
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self.tokenizer, name, value)
 
     def to_disk(self, path: Any, **kwargs: Any) -> None:
         self.tokenizer.to_disk(path, **kwargs)

@@ -103,6 +103,16 @@ def test_saved_loaded_and_pickled_pipelines_keep_it(cnn_nlp, tmp_path):
     assert [t for t, _ in cnn_nlp.tokenizer.explain("Abuja.")] == ["TOKEN", "SUFFIX"]
 
 
+def test_spacy_tokenizer_settings_are_reached_through_it():
+    nlp = spacy.blank("xx", config={"nlp": {"tokenizer": {"@tokenizers": "spacy-xproj.NormalisingTokenizer.v1"}}})
+    text = nfd("Ìbàdàn, Èkó")
+    assert [t.text for t in nlp(text)] == [nfd("Ìbàdàn"), ",", nfd("Èkó")]
+    nlp.tokenizer.add_special_case(nfc("Èkó"), [{"ORTH": nfc("È")}, {"ORTH": nfc("kó")}])
+    nlp.tokenizer.suffix_search = None  # set on spaCy's tokenizer, not on the wrapper
+    assert nlp.tokenizer.tokenizer.suffix_search is None
+    assert [t.text for t in nlp(text)] == [nfd("Ìbàdàn,"), nfd("È"), nfd("kó")]
+
+
 def test_unknown_form_is_refused():
     config = spacy.util.load_config(REPO / "configs" / "cnn.cfg")
     config["nlp"]["tokenizer"]["form"] = "NFX"
