@@ -13,6 +13,15 @@ token classifier (name or folder; ``--backend hf``). ``auto`` picks:
 
 ``check`` runs at the start of the workflow and fails before anything is trained when a model,
 its training data or the aligner is missing. ``label`` writes the entities of the source side.
+
+``gold OUT.spacy --n N`` writes N gold-labelled source-language sentences for the target training
+data, beside the projected ones (a seeded sample, entity types outside ``--keep-label`` removed):
+names in news are often written alike in both languages, and gold labels teach the target model
+what a name looks like where the projected labels are noisy. Gold data exist for English only
+(CoNLL-2003 train, ``assets/conll2003_en/train.txt``); for other source languages, or N = 0, the
+file holds no sentence.
+
+    python scripts/source_ner.py gold corpus/hau/parallel/train/source_gold.spacy --n 3000 --src-lang en --seed 0
 """
 from __future__ import annotations
 
@@ -54,11 +63,7 @@ def check(model: str, backend: str, src_lang: str, aligner: Optional[str]) -> No
         if Path(model).is_dir():
             print(f"source NER: {model} (trained earlier, reused)")
             return
-        missing = [str(CONLL / f) for f in ("train.txt", "dev.txt") if not (CONLL / f).is_file()]
-        if missing:  # CoNLL-2003 comes only from a mirror (it has no public URL)
-            fetch = Path(__file__).resolve().parent / "fetch_assets.py"
-            subprocess.run([sys.executable, str(fetch), "--only", str(CONLL)], check=False)
-            missing = [m for m in missing if not Path(m).is_file()]
+        missing = fetch_conll([str(CONLL / f) for f in ("train.txt", "dev.txt") if not (CONLL / f).is_file()])
         if missing:
             raise SystemExit(
                 f"error: the source NER {model} must be trained on CoNLL-2003, but {', '.join(missing)} "
@@ -115,6 +120,59 @@ def label(in_path: str, out_path: str, model: str, backend: str, src_lang: str, 
     subprocess.run(cmd, check=True)
 
 
+GOLD = {"en": CONLL / "train.txt"}
+
+
+def fetch_conll(missing: List[str]) -> List[str]:
+    """Fetch CoNLL-2003 from the project's mirror (it has no public URL); the files still missing."""
+    if missing:
+        fetch = Path(__file__).resolve().parent / "fetch_assets.py"
+        subprocess.run([sys.executable, str(fetch), "--only", str(CONLL)], check=False)
+    return [m for m in missing if not Path(m).is_file()]
+
+
+def gold(out_path: str, n: int, src_lang: str, seed: int, keep_labels: List[str]) -> int:
+    """Write ``n`` sampled gold source sentences (entities outside ``keep_labels`` removed) to the DocBin
+    ``out_path``; an empty DocBin when ``n`` is 0 or no gold data exist for ``src_lang``."""
+    import random
+
+    import spacy
+    from spacy.tokens import DocBin, Span
+
+    from spacy_xproj.corpus.conll import read_conll_sentences, tags_to_entities
+
+    out = Path(out_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    nlp = spacy.blank("xx")
+    db = DocBin()
+    if n < 0:
+        raise SystemExit(f"error: --n must be 0 or more, got {n}")
+    if n and src_lang not in GOLD:
+        print(f"source gold: no gold NER data for {src_lang!r} (only {', '.join(GOLD)}); none added")
+    elif n:
+        path = GOLD[src_lang]
+        if fetch_conll([str(path)] if not path.is_file() else []):
+            raise SystemExit(f"error: n_source_gold needs {path} (CoNLL-2003 cannot be redistributed: place "
+                             f"your copy there or in the mirror), or set --vars.n_source_gold 0")
+        sentences = [s for s in read_conll_sentences(path) if s.words]
+        if n > len(sentences):
+            raise SystemExit(f"error: --n {n} but {path} holds only {len(sentences)} sentences")
+        random.Random(seed).shuffle(sentences)
+        keep = set(keep_labels)
+        n_ents = 0
+        for sent in sentences[:n]:
+            words = list(sent.words)
+            doc = spacy.tokens.Doc(nlp.vocab, words=words, spaces=[True] * (len(words) - 1) + [False])
+            ents = [Span(doc, e.start, e.end, label=e.label) for e in tags_to_entities(sent.tags) if e.label in keep]
+            doc.set_ents(ents, default="outside")
+            n_ents += len(ents)
+            db.add(doc)
+        print(f"source gold: {n} sentences of {path} ({n_ents} entities: {', '.join(sorted(keep))}), seed {seed}")
+    db.to_disk(out)
+    print(f"wrote {out}")
+    return len(db)
+
+
 def resolve_project_src_lang(src_lang: str, lang: Optional[str], project_dir: Optional[Path] = None) -> str:
     """``src_lang``, or for ``auto`` the first language of the MAFAND-MT pair of ``lang`` from the
     project's asset table (``fetch_assets.resolve_src_lang``)."""
@@ -144,9 +202,20 @@ def main(argv: Optional[List[str]] = None) -> None:
         p.add_argument("--config", default="configs/cnn.cfg")
         p.add_argument("--max-steps", type=int, default=20000)
         p.add_argument("--gpu-id", type=int, default=-1)
+    g = sub.add_parser("gold", help="gold source-language sentences for the target training data")
+    g.add_argument("out_path")
+    g.add_argument("--n", type=int, required=True, help="number of sentences (0: an empty file)")
+    g.add_argument("--src-lang", default="en", help="source language; auto: the MAFAND-MT pair of --lang")
+    g.add_argument("--lang", default=None, help="target language (resolves --src-lang auto)")
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--keep-label", nargs="+", default=["PER", "ORG", "LOC"], help="entity types kept")
     args, extra = parser.parse_known_args(argv)
     args.src_lang = resolve_project_src_lang(args.src_lang, args.lang)
-    if args.cmd == "check":
+    if args.cmd == "gold":
+        if extra:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        gold(args.out_path, args.n, args.src_lang, args.seed, args.keep_label)
+    elif args.cmd == "check":
         check(args.model, args.backend, args.src_lang, args.aligner)
     else:
         label(args.in_path, args.out_path, args.model, args.backend, args.src_lang, args.config, args.max_steps,

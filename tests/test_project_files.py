@@ -371,3 +371,45 @@ def test_training_commands_write_plain_logs(project, tmp_path):
     environ = {}
     with open(os.devnull, "w") as sink:
         assert plain_output.use_plain_output(sink, environ) and environ == plain_output.PLAIN_ENV
+
+
+def test_source_gold_sentences_for_the_target_training(tmp_path, data_root, monkeypatch):
+    """`source_ner.py gold`: a seeded sample of CoNLL-2003 train (fetched from the mirror), MISC made
+    O, in a DocBin that spaCy's corpus reader takes beside the projected one; none for French."""
+    import source_ner
+    import spacy
+    from spacy.tokens import DocBin
+    from spacy.training import Corpus
+
+    from spacy_xproj.corpus.conll import read_conll_sentences
+
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    shutil.copy(REPO / "project.yml", proj / "project.yml")
+    shutil.copytree(REPO / "configs", proj / "configs")
+    monkeypatch.setenv("XPROJ_ASSETS_MIRROR", str(data_root))
+    monkeypatch.chdir(proj)
+    nlp = spacy.blank("xx")
+    assert source_ner.gold("train/source_gold.spacy", 200, "en", 0, ["PER", "ORG", "LOC"]) == 200
+    docs = list(DocBin().from_disk("train/source_gold.spacy").get_docs(nlp.vocab))
+    labels = [e.label_ for d in docs for e in d.ents]
+    assert len(labels) > 150 and set(labels) == {"PER", "ORG", "LOC"}
+    assert all(t.ent_iob_ in ("B", "I", "O") for d in docs for t in d)  # MISC words are O, nothing missing
+    conll = list(read_conll_sentences(proj / "assets" / "conll2003_en" / "train.txt"))
+    by_text = {" ".join(s.words): s for s in conll}
+    misc = [d for d in docs if any(t.endswith("MISC") for t in by_text[d.text].tags)]
+    assert misc  # the sample had MISC names, and they are gone
+    again = source_ner.gold("train/again.spacy", 200, "en", 0, ["PER", "ORG", "LOC"])
+    other = source_ner.gold("other.spacy", 200, "en", 1, ["PER", "ORG", "LOC"])
+    assert again == other == 200
+    texts = [d.text for d in docs]
+    assert [d.text for d in DocBin().from_disk("train/again.spacy").get_docs(nlp.vocab)] == texts
+    assert [d.text for d in DocBin().from_disk("other.spacy").get_docs(nlp.vocab)] != texts
+    # the training folder of the workflow: spaCy's reader takes every DocBin in it
+    DocBin(docs=[nlp.make_doc("Buhari ya isa Abuja .")]).to_disk("train/projected.spacy")
+    assert len(list(Corpus("train")(nlp))) == 200 + 200 + 1
+    # no gold data for French, none asked for, or more than there is
+    assert source_ner.gold("fr.spacy", 200, "fr", 0, ["PER"]) == 0
+    assert source_ner.gold("none.spacy", 0, "en", 0, ["PER"]) == 0
+    with pytest.raises(SystemExit, match="holds only"):
+        source_ner.gold("big.spacy", 10 ** 6, "en", 0, ["PER"])
