@@ -93,6 +93,7 @@ def model_card(meta: Dict[str, Any], args: argparse.Namespace, scores: Optional[
         f"| pipeline | {', '.join(meta.get('pipeline', []))} |",
         f"| training data | {args.data} |",
         f"| data licence | {args.license} |",
+        *[f"| more training data | {data} (licence: {licence}) |" for data, licence in args.extra_data],
         f"| version | {meta['version']} (spaCy {meta.get('spacy_version', '')}) |",
         "",
         "## How it was made",
@@ -150,6 +151,9 @@ def main(argv: Optional[List[str]] = None) -> Path:
     ap.add_argument("--example-from", type=Path, default=None,
                     help="pair JSONL (e.g. the projected dev sentences) to take the example from: the first target "
                     "sentence of 6 to 25 words with two projected entities (else one)")
+    ap.add_argument("--extra-data", nargs=2, action="append", default=[], metavar=("DATA", "LICENSE"),
+                    help="more training data and its licence (repeatable), e.g. gold sentences added beside the "
+                    "projected ones; a DATA starting with '0 ' (none used) is left out")
     ap.add_argument("--dist", type=Path, default=None, help="wheel folder (default <out>/dist)")
     ap.add_argument("--src-lang", default=None, help="source language, written for {src_lang} in --data and "
                     "--how; auto: the MAFAND-MT pair of --language (configs/assets.tsv)")
@@ -172,6 +176,7 @@ def main(argv: Optional[List[str]] = None) -> Path:
             split = resolve_parallel_split(args.language, src_lang, args.parallel_split, load_table(Path.cwd()))
             args.data = args.data.replace("{parallel_split}", split)
 
+    args.extra_data = [(data, licence) for data, licence in args.extra_data if not data.startswith("0 ")]
     if args.example in ("", "auto") and args.example_from is not None:
         args.example = pick_example(args.example_from)
     if not (args.model / "meta.json").is_file():
@@ -185,7 +190,8 @@ def main(argv: Optional[List[str]] = None) -> Path:
         meta["version"] = args.version
         meta["description"] = f"{args.language} NER trained on projected labels (spacy-xproj). {args.how}"
         meta["license"] = args.license
-        meta["sources"] = [{"name": args.data, "license": args.license}]
+        meta["sources"] = [{"name": args.data, "license": args.license}] + [
+            {"name": data, "license": licence} for data, licence in args.extra_data]
         xproj: Dict[str, Any] = {"language": args.language, "dev_performance": meta.get("performance", {})}
         tokenizer = Config().from_disk(staged / "config.cfg", interpolate=False)["nlp"].get("tokenizer", {})
         xproj["tokenizer"] = tokenizer.get("@tokenizers", "")

@@ -209,7 +209,9 @@ def test_package_model_has_scores_and_a_model_card(projected, tmp_path):
     cmd = [sys.executable, str(REPO / "scripts" / "package_model.py"), str(model), str(out), "--name", "test_xproj_ner",
            "--language", "de", "--scores", str(scores), "--eval-set", "seven gold sentences",
            "--data", "Europarl-NER en-de, projected", "--license", "no known restrictions",
-           "--example", "Angela Merkel besuchte Paris ."]
+           "--example", "Angela Merkel besuchte Paris .",
+           "--extra-data", "300 gold English sentences", "research use only",
+           "--extra-data", "0 gold sentences of something", "none"]
     result = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     wheel = Path((out / "latest-wheel.txt").read_text().split()[0])
@@ -226,7 +228,10 @@ def test_package_model_has_scores_and_a_model_card(projected, tmp_path):
     f1, where, data, n = json.loads(res.stdout)
     assert abs(f1 - 1 / 3) < 1e-9 and where == "seven gold sentences" and data.startswith("Europarl-NER") and n == 5
     card = next(target.glob("de_test_xproj_ner/de_test_xproj_ner-*/README.md")).read_text()
-    for text in ("labels", "no known restrictions", "How it was made", "| overall | 50.0 | 25.0 | 33.3 |"):
+    meta = json.loads(next(target.glob("de_test_xproj_ner/de_test_xproj_ner-*/meta.json")).read_text())
+    assert meta["sources"][1:] == [{"name": "300 gold English sentences", "license": "research use only"}]
+    for text in ("labels", "no known restrictions", "How it was made", "| overall | 50.0 | 25.0 | 33.3 |",
+                 "| more training data | 300 gold English sentences (licence: research use only) |"):
         assert text in card
 
 
