@@ -157,8 +157,10 @@ def test_package_step_builds_an_installable_wheel(all_run, data_root, tmp_path):
 def test_parallel_workflow_and_package(tmp_path: Path, data_root: Path):
     proj = make_project(tmp_path)
     variables = {"lang": "hau", "n_parallel": 400, "n_dev": 50, "n_test": 200, "src_max_steps": 200,
-                 "max_steps": 60, "eval_frequency": 20, "train_filters": " --partial", "package_version": "0.0.1"}
-    run_project(proj, "parallel", data_root, variables)
+                 "max_steps": 60, "eval_frequency": 20, "train_filters": " --partial", "package_version": "0.0.1",
+                 "n_source_gold": 100}
+    out = run_project(proj, "parallel", data_root, variables)
+    assert "source gold: 100 sentences of assets/conll2003_en/train.txt" in out
     metrics = _metrics(proj / "metrics" / "parallel" / "hau_parallel-candidates.json")
     assert set(metrics["per_label"]) <= {"PER", "ORG", "LOC"}  # DATE and MISC ignored
     assert metrics["sentences"] == 200
@@ -166,3 +168,6 @@ def test_parallel_workflow_and_package(tmp_path: Path, data_root: Path):
     assert wheel.exists()
     out = _install_and_run(wheel, tmp_path, "xx_hau_xproj_ner", "Shugaba Muhammadu Buhari ya isa Abuja ranar Litinin.")
     assert out.startswith("hau_xproj_ner ['tok2vec', 'ner'] 9")
+    pkg = proj / "packages" / "parallel" / "xx_hau_xproj_ner-0.0.1" / "xx_hau_xproj_ner" / "xx_hau_xproj_ner-0.0.1"
+    sources = json.loads((pkg / "meta.json").read_text(encoding="utf8"))["sources"]
+    assert len(sources) == 2 and sources[1]["name"].startswith("100 gold English sentences of CoNLL-2003")
