@@ -18,8 +18,8 @@ its training data or the aligner is missing. ``label`` writes the entities of th
 data, beside the projected ones (a seeded sample, entity types outside ``--keep-label`` removed):
 names in news are often written alike in both languages, and gold labels teach the target model
 what a name looks like where the projected labels are noisy. Gold data exist for English only
-(CoNLL-2003 train, ``assets/conll2003_en/train.txt``); for other source languages, or N = 0, the
-file holds no sentence.
+(CoNLL-2003 train, ``assets/conll2003_en/train.txt``): for another source language N > 0 is an
+error (``check`` says so before anything runs); N = 0 writes a file without sentences.
 
     python scripts/source_ner.py gold corpus/hau/parallel/train/source_gold.spacy --n 3000 --src-lang en --seed 0
 """
@@ -131,6 +131,16 @@ def fetch_conll(missing: List[str]) -> List[str]:
     return [m for m in missing if not Path(m).is_file()]
 
 
+def check_gold(n: int, src_lang: str) -> None:
+    """Gold source sentences exist for English only; English gold beside a French source's projections
+    lowered Wolof by 1.1 F1, so it is refused rather than mixed in."""
+    if n < 0:
+        raise SystemExit(f"error: n_source_gold must be 0 or more, got {n}")
+    if n and src_lang not in GOLD:
+        raise SystemExit(f"error: n_source_gold {n}: gold source sentences exist for {', '.join(GOLD)} only, "
+                         f"the source language is {src_lang!r}; set --vars.n_source_gold 0")
+
+
 def gold(out_path: str, n: int, src_lang: str, seed: int, keep_labels: List[str]) -> int:
     """Write ``n`` sampled gold source sentences (entities outside ``keep_labels`` removed) to the DocBin
     ``out_path``; an empty DocBin when ``n`` is 0 or no gold data exist for ``src_lang``."""
@@ -145,11 +155,8 @@ def gold(out_path: str, n: int, src_lang: str, seed: int, keep_labels: List[str]
     out.parent.mkdir(parents=True, exist_ok=True)
     nlp = spacy.blank("xx")
     db = DocBin()
-    if n < 0:
-        raise SystemExit(f"error: --n must be 0 or more, got {n}")
-    if n and src_lang not in GOLD:
-        print(f"source gold: no gold NER data for {src_lang!r} (only {', '.join(GOLD)}); none added")
-    elif n:
+    check_gold(n, src_lang)
+    if n:
         path = GOLD[src_lang]
         if fetch_conll([str(path)] if not path.is_file() else []):
             raise SystemExit(f"error: n_source_gold needs {path} (CoNLL-2003 cannot be redistributed: place "
@@ -202,6 +209,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         p.add_argument("--config", default="configs/cnn.cfg")
         p.add_argument("--max-steps", type=int, default=20000)
         p.add_argument("--gpu-id", type=int, default=-1)
+        p.add_argument("--n-source-gold", type=int, default=0, help="gold source sentences the training will add")
     g = sub.add_parser("gold", help="gold source-language sentences for the target training data")
     g.add_argument("out_path")
     g.add_argument("--n", type=int, required=True, help="number of sentences (0: an empty file)")
@@ -216,6 +224,7 @@ def main(argv: Optional[List[str]] = None) -> None:
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
         gold(args.out_path, args.n, args.src_lang, args.seed, args.keep_label)
     elif args.cmd == "check":
+        check_gold(args.n_source_gold, args.src_lang)
         check(args.model, args.backend, args.src_lang, args.aligner)
     else:
         label(args.in_path, args.out_path, args.model, args.backend, args.src_lang, args.config, args.max_steps,

