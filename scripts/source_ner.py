@@ -143,7 +143,7 @@ def check_gold(n: int, src_lang: str) -> None:
 
 def gold(out_path: str, n: int, src_lang: str, seed: int, keep_labels: List[str]) -> int:
     """Write ``n`` sampled gold source sentences (entities outside ``keep_labels`` removed) to the DocBin
-    ``out_path``; an empty DocBin when ``n`` is 0 or no gold data exist for ``src_lang``."""
+    ``out_path``; an empty DocBin when ``n`` is 0, an error when no gold data exist for ``src_lang``."""
     import random
 
     import spacy
