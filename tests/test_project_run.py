@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Dict, Optional
 
 import pytest
+import spacy
+from spacy.tokens import DocBin
 
 from spacy_xproj.corpus.jsonl import read_pairs
 
@@ -132,6 +134,10 @@ def test_package_step_builds_an_installable_wheel(all_run, data_root, tmp_path):
     dev = proj / "corpus" / "hau" / "parallel" / "dev.jsonl"  # the card's example comes from the dev sentences
     dev.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(proj / "corpus" / "europarl" / "split" / "dev.jsonl", dev)
+    # the gold source sentences trained beside the projected ones (n_source_gold): counted into the card
+    en = spacy.blank("en")
+    (dev.parent / "train").mkdir()
+    DocBin(docs=[en("Reuters reported it ."), en("Talks in Bonn .")]).to_disk(dev.parent / "train" / "source_gold.spacy")
     packaged = run_project(proj, "parallel-package", data_root, {"spacy_lang": "de"})  # package_name follows lang
     wheel = proj / "packages" / "parallel" / "dist" / "de_hau_xproj_ner-0.0.1-py3-none-any.whl"
     assert wheel.exists() and f"pip install {wheel.resolve()}" in packaged
@@ -144,6 +150,8 @@ def test_package_step_builds_an_installable_wheel(all_run, data_root, tmp_path):
     assert "MasakhaNER 2.0 hau test" in meta["xproj"]["evaluated_on"] and "MAFAND-MT en-hau" in meta["sources"][0]["name"]
     card = (pkg / "README.md").read_text(encoding="utf8")
     assert "## How it was made" in card
+    assert [src["name"] for src in meta["sources"][1:]] == ["2 gold English sentences of CoNLL-2003 train (PER/ORG/LOC)"]
+    assert "| more training data | 2 gold English sentences of CoNLL-2003 train" in card
     example = next(p for p in read_pairs(dev) if 6 <= len(p.tgt.words) <= 25 and len(p.tgt.ents) >= 2)
     text = " ".join(example.tgt.words)
     assert f"nlp({json.dumps(text, ensure_ascii=False)})" in card and repr(text) in packaged
