@@ -373,7 +373,7 @@ def test_training_commands_write_plain_logs(project, tmp_path):
         assert plain_output.use_plain_output(sink, environ) and environ == plain_output.PLAIN_ENV
 
 
-def test_source_gold_sentences_for_the_target_training(tmp_path, data_root, monkeypatch):
+def test_source_gold_sentences_for_the_target_training(tmp_path, data_root, monkeypatch, capsys):
     """`source_ner.py gold`: a seeded sample of CoNLL-2003 train (fetched from the mirror), MISC made
     O, in a DocBin that spaCy's corpus reader takes beside the projected one; none for French."""
     import source_ner
@@ -424,3 +424,10 @@ def test_source_gold_sentences_for_the_target_training(tmp_path, data_root, monk
     for bad in ("-1", "many", "3.5"):
         with pytest.raises(SystemExit, match="'auto' or a number of sentences"):
             source_ner.check_gold(bad, "en")
+    # CoNLL-2003 absent (a user's own source model): auto trains without it and says so; a number fails
+    monkeypatch.setitem(source_ner.GOLD, "en", proj / "nowhere" / "train.txt")
+    monkeypatch.setattr(source_ner, "fetch_conll", lambda missing: missing)
+    assert source_ner.gold("absent.spacy", "auto", "en", 0, ["PER"]) == 0
+    assert "n_source_gold auto: " in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="n_source_gold needs"):
+        source_ner.gold("absent.spacy", 10, "en", 0, ["PER"])
