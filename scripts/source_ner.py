@@ -21,7 +21,7 @@ what a name looks like where the projected labels are noisy. Gold data exist for
 (CoNLL-2003 train, ``assets/conll2003_en/train.txt``): for another source language N > 0 is an
 error (``check`` says so before anything runs); N = 0 writes a file without sentences. ``--n auto``
 (the workflow's default) takes all of them for English (14,041 sentences) and none for a source
-language without gold data; all of CoNLL-2003 beside the projections gained 4.1 F1 on average over
+language without gold data; all of CoNLL-2003 beside the projections gained 4.0 F1 on average over
 five English-source MasakhaNER 2.0 languages (docs/target-models.md).
 
     python scripts/source_ner.py gold corpus/hau/parallel/train/source_gold.spacy --n auto --src-lang en --seed 0
