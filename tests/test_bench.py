@@ -114,3 +114,39 @@ def test_bench_skips_the_milp_above_the_limit_and_runs_greedy_unbounded(tmp_path
 def test_bench_bad_options(args) -> None:
     result = runner.invoke(app, ["bench", *args])
     assert result.exit_code != 0
+
+
+def test_ner_errors_sorts_the_errors_and_finds_the_conventions(tmp_path: Path, capsys, monkeypatch) -> None:
+    """bench/ner_errors.py: every gold entity and prediction lands in one kind, and the two
+    convention patterns (a leading lower-case noun the gold includes, a leading title it excludes)
+    are counted apart, with the F1 the first would give if it were counted right."""
+    import importlib.util
+    import sys
+
+    from spacy_xproj.corpus.jsonl import write_pairs
+    from spacy_xproj.types import Entity, Pair, Side
+
+    spec = importlib.util.spec_from_file_location("ner_errors", Path(__file__).resolve().parents[1] / "bench" / "ner_errors.py")
+    bench = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "ner_errors", bench)  # its dataclass looks itself up there
+    spec.loader.exec_module(bench)
+    sents = [
+        ("Ya je kasar Ingila da Maazị Jack Robinson".split(), [(2, 4, "LOC"), (6, 8, "PER")], [(3, 4, "LOC"), (5, 8, "PER")]),
+        ("Chelsea ta ci Kano Pillars a Abuja".split(), [(0, 1, "ORG"), (3, 5, "ORG"), (6, 7, "LOC")], [(0, 1, "PER"), (6, 7, "LOC"), (1, 2, "ORG")]),
+        ("Shehu Gusau DATE".split(), [(0, 2, "PER"), (2, 3, "DATE")], [(0, 2, "PER")]),
+    ]
+    gold = [Pair(f"s{i}", Side("en", []), Side("hau", w, [Entity(*e) for e in g])) for i, (w, g, _) in enumerate(sents)]
+    pred = [Pair(f"s{i}", Side("en", []), Side("hau", w, [Entity(*e) for e in p])) for i, (w, _, p) in enumerate(sents)]
+    write_pairs(tmp_path / "gold.jsonl", gold)
+    write_pairs(tmp_path / "pred.jsonl", pred)
+    counts = bench.main([str(tmp_path / "pred.jsonl"), str(tmp_path / "gold.jsonl")])
+    assert dict(counts.correct) == {"LOC": 1, "PER": 1}  # Abuja, Shehu Gusau (DATE ignored)
+    assert dict(counts.gold) == {("boundary", "LOC"): 1, ("boundary", "PER"): 1, ("type", "ORG"): 1, ("missed", "ORG"): 1}
+    assert dict(counts.pred) == {("boundary", "LOC"): 1, ("boundary", "PER"): 1, ("type", "PER"): 1, ("spurious", "ORG"): 1}
+    assert dict(counts.lacks_leading_lower) == {"kasar": 1} and dict(counts.adds_leading) == {"Maazị": 1}
+    assert counts.f1() == pytest.approx(4 / 12) and counts.f1(1) == pytest.approx(6 / 12)
+    out = capsys.readouterr().out
+    assert out.startswith("F1 33.3;") and "(F1 50.0 if they were right)" in out
+    write_pairs(tmp_path / "short.jsonl", pred[:2])
+    with pytest.raises(SystemExit, match="has 2 sentences"):
+        bench.main([str(tmp_path / "short.jsonl"), str(tmp_path / "gold.jsonl")])

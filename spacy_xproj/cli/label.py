@@ -54,6 +54,7 @@ def label_cmd(
     drop_labels: Optional[List[str]] = typer.Option(None, "--drop-label", show_default=_shown("drop_labels"), help="Entity type to drop (repeatable)."),
     device: Optional[str] = typer.Option(None, "--device", show_default=_shown("device"), help="cpu, cuda, cuda:N or auto (hf backend)."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", show_default=_shown("batch_size"), help="Sentences per model batch."),
+    titles: str = typer.Option("none", "--titles", help="Trim titles (Mr, Governor, Imam, ...) from the start of the PER entities written (--ents): none, auto (the built-in list of the side's language: en, fr), en, fr, or a file with one title per line."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
     overwrite: bool = overwrite_option(),
     restart_on_change: bool = restart_option(),
@@ -65,11 +66,16 @@ def label_cmd(
     """Label one side of sentence pairs with a NER model (resumable)."""
     from ..engine import build_engine
     from ..errors import ConfigError
+    from ..label.titles import load_titles
     from ..runner import RunSummary
 
     positive_int(batch_size, "--batch-size")
     if side not in ("src", "tgt"):
         raise ConfigError(f"unknown --side {side!r}; use src or tgt")
+    title_lists = load_titles(titles)
+    writes_ents = set_ents if set_ents is not None else side == "src"
+    if title_lists is not None and not writes_ents:
+        raise ConfigError("--titles trims the entities the labeller writes: use it with --ents (the default for --side src)")
     block = labeller_config(
         backend, model=model, device=device, batch_size=batch_size, drop_labels=drop_labels or None,
         with_probs=with_probs,
@@ -82,7 +88,7 @@ def label_cmd(
     summary = RunSummary("label")
     run_label(
         in_path, out_path, labeller, side, probs, candidates, set_ents, summary, labeller.batch_size, progress,
-        engine=build_engine(engine, ray_address, workers, gpus_per_worker),
+        engine=build_engine(engine, ray_address, workers, gpus_per_worker), titles=title_lists,
     )
     typer.echo(summary.format())
 
@@ -99,9 +105,13 @@ def run_label(
     batch_size: int = 16,
     progress: bool = False,
     engine: Any = None,
+    titles: Any = None,
 ) -> Any:
-    """The resumable loop behind ``xproj label`` (also used by tests)."""
+    """The resumable loop behind ``xproj label`` (also used by tests). ``titles`` (``lang ->
+    title words``, see :func:`spacy_xproj.label.titles.load_titles`) trims titles from the
+    start of the PER entities written."""
     from ..label.component import label_pairs
+    from ..label.titles import trim_pair_titles
     from ..runner import run_pairs
 
     def process(batch: List[Any]) -> List[Any]:
@@ -109,6 +119,12 @@ def run_label(
         out = label_pairs(batch, labeller, side, probs, candidates, set_ents)
         if getattr(labeller, "windowed", 0) > before:
             summary.warn("long sentence labelled in windows", labeller.windowed - before)
+        if titles is not None:
+            out, trimmed, dropped = trim_pair_titles(out, side, titles)
+            if trimmed:
+                summary.warn("titles_trimmed", trimmed)
+            if dropped:
+                summary.warn("title_only_entities_dropped", dropped)
         return out
 
     return run_pairs(
