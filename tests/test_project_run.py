@@ -169,6 +169,9 @@ def test_parallel_workflow_and_package(tmp_path: Path, data_root: Path):
                  "n_source_gold": 100}
     out = run_project(proj, "parallel", data_root, variables)
     assert "source gold: 100 sentences of assets/conll2003_en/train.txt" in out
+    assert "source titles: en" in out  # src_titles auto: the English list
+    record = json.loads((proj / "corpus" / "hau" / "parallel" / "labelled.jsonl.run.json").read_text(encoding="utf8"))
+    assert record["identity"]["settings"]["titles"] == "en", record["identity"]["settings"]
     metrics = _metrics(proj / "metrics" / "parallel" / "hau_parallel-candidates.json")
     assert set(metrics["per_label"]) <= {"PER", "ORG", "LOC"}  # DATE and MISC ignored
     assert metrics["sentences"] == 200
