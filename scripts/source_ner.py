@@ -113,12 +113,15 @@ def train(model: str, config: str, src_lang: str, max_steps: int, gpu_id: int) -
 
 def resolve_titles(titles: str, src_lang: str) -> str:
     """``--titles`` of ``xproj label``: ``auto`` is the built-in title list of the source language
-    where there is one (en, fr) and ``none`` elsewhere; anything else is passed on as given."""
-    from spacy_xproj.label.titles import TITLES
+    where there is one (en, fr) and ``none`` elsewhere; anything else is checked and passed on."""
+    from spacy_xproj.errors import ConfigError
+    from spacy_xproj.label.titles import TITLES, load_titles
 
     if titles != "auto":
-        if titles not in ("none", *TITLES) and not Path(titles).is_file():
-            raise SystemExit(f"error: --vars.src_titles {titles!r} is neither auto, none, {', '.join(sorted(TITLES))} nor a file")
+        try:
+            load_titles(titles)
+        except ConfigError as err:
+            raise SystemExit(f"error: --vars.src_titles: {err}") from None
         return titles
     if src_lang in TITLES:
         return src_lang

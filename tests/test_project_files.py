@@ -446,5 +446,5 @@ def test_source_titles_var_resolves(tmp_path, capsys):
     f = tmp_path / "titles.txt"
     f.write_text("Sr\n", encoding="utf8")
     assert source_ner.resolve_titles(str(f), "pt") == str(f)
-    with pytest.raises(SystemExit, match="neither auto, none"):
+    with pytest.raises(SystemExit, match="src_titles: --titles .* is neither none, auto"):
         source_ner.resolve_titles(str(tmp_path / "missing.txt"), "pt")

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable, Collection, FrozenSet, List, Optional, Sequence, Tuple
 
 from ..errors import ConfigError
-from ..types import Entity, Pair, Side
+from ..types import Entity, Pair
 
 TITLES = {
     "en": frozenset(
@@ -135,6 +135,5 @@ def trim_pair_titles(pairs: Sequence[Pair], side: str, titles: TitleLists) -> Tu
         ents, trimmed, dropped = trim_titles(s.words, s.ents, titles(s.lang))
         n_trimmed += trimmed
         n_dropped += dropped
-        new_side = Side(s.lang, s.words, ents, s.probs)
-        out.append(replace(pair, **{side: new_side}))
+        out.append(replace(pair, **{side: replace(s, ents=ents)}))
     return out, n_trimmed, n_dropped
