@@ -1,6 +1,7 @@
 """``xproj convert`` through the CLI code path: byte-identical MasakhaNER round trips and friends."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,24 @@ def test_mafand_to_pairs(tmp_path: Path, mafand_dir: Path) -> None:
     assert pairs[0].id == "mafand/en-zul/test/0" and pairs[0].tgt.lang == "zul"
     assert all(p.src.words and p.tgt.words and not p.src.ents for p in pairs)
     assert all(w.strip() == w and w for p in pairs for w in p.src.words + p.tgt.words)
+
+
+def test_mafand_to_text_for_pretraining(tmp_path: Path, mafand_dir: Path) -> None:
+    """Raw text of one side, one {"text": ...} per pair, for `spacy pretrain`."""
+    src = mafand_dir / "en-zul" / "test.jsonl"
+    pairs, tgt_text, src_text = tmp_path / "m.jsonl", tmp_path / "zul.jsonl", tmp_path / "en.jsonl"
+    assert run(str(src), str(pairs), "--from", "mafand", "--to", "pairs").exit_code == 0
+    r = run(str(src), str(tgt_text), "--from", "mafand", "--to", "text", "--tgt-lang", "zul")
+    assert r.exit_code == 0, r.output
+    assert "998 in, 998 out" in r.output
+    assert run(str(pairs), str(src_text), "--from", "pairs", "--to", "text", "--side", "src").exit_code == 0
+    expected = list(read_pairs(pairs))
+    tgt_lines = [json.loads(line) for line in tgt_text.read_text(encoding="utf8").splitlines()]
+    src_lines = [json.loads(line) for line in src_text.read_text(encoding="utf8").splitlines()]
+    assert len(tgt_lines) == len(src_lines) == len(expected) == 998
+    assert [d["text"].split(" ") for d in tgt_lines] == [p.tgt.words for p in expected]
+    assert [d["text"].split(" ") for d in src_lines] == [p.src.words for p in expected]
+    assert tgt_lines[0] != src_lines[0] and set(tgt_lines[0]) == {"text"}
 
 
 def test_docbin_round_trip_via_cli(tmp_path: Path) -> None:

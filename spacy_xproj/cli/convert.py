@@ -10,7 +10,7 @@ import typer
 from ..corpus.conll import SEPARATORS, read_conll, write_conll
 from ..corpus.docbin import read_docbin, write_docbin
 from ..corpus.europarl import read_europarl
-from ..corpus.jsonl import read_pairs, write_pairs
+from ..corpus.jsonl import read_pairs, write_pairs, write_text
 from ..corpus.mafand import mafand_source_language, read_mafand
 from ..errors import InputError
 from ..progress import progress as progress_bar
@@ -31,6 +31,7 @@ class OutFormat(str, Enum):
     pairs = "pairs"
     conll = "conll"
     docbin = "docbin"
+    text = "text"
 
 
 class SideName(str, Enum):
@@ -121,6 +122,8 @@ def convert(
             summary.warn("overlapping entities (first non-overlapping kept in doc.ents)", stats["overlapping"])
         if stats.get("empty"):
             summary.warn("empty sentences", stats["empty"])
+    elif to_format == "text":
+        summary.records_out = write_text(out_path, pairs, side=side)
     else:
         raise InputError(f"unknown output format {to_format!r}")
     if summary.records_in != summary.records_out:  # defensive: every writer writes what it reads
@@ -137,7 +140,8 @@ def convert_cli(
         "WikiNEuRal), europarl (folder, pairs sentence k of src and tgt), mafand (MAFAND-MT JSONL, .gz ok), "
         "pairs (pair JSONL), docbin (.spacy)."
     ),
-    to_format: OutFormat = typer.Option(..., "--to", help="Output format: pairs, conll or docbin."),
+    to_format: OutFormat = typer.Option(..., "--to", help="Output format: pairs, conll, docbin, "
+                                           "or text (raw text for `spacy pretrain`: {\"text\": ...} per line)."),
     src_lang: str = typer.Option("en", "--src-lang", help="Language of the src side (mafand: auto = the key that is not --tgt-lang)."),
     tgt_lang: Optional[str] = typer.Option(
         None, "--tgt-lang", help="Language of the tgt side (europarl: default de; mafand: the other key)."
@@ -145,7 +149,7 @@ def convert_cli(
     side: SideName = typer.Option(
         SideName.tgt, "--side",
         help="conll/docbin -> pairs: which pair side the sentences become (the other side is empty); "
-        "pairs -> conll/docbin: which side is written.",
+        "pairs -> conll/docbin/text: which side is written.",
     ),
     sep: Sep = typer.Option(
         Sep.keep, "--sep", help="CoNLL output column separator: keep (the one recorded in the pairs, "
@@ -167,6 +171,8 @@ def convert_cli(
       xproj convert europarl_ner/ europarl.jsonl --from europarl --to pairs --src-lang en --tgt-lang de
 
       xproj convert projected.jsonl train.spacy --from pairs --to docbin --side tgt
+
+      xproj convert en-hau/train.jsonl hau_raw.jsonl --from mafand --to text --tgt-lang hau
     """
     summary = convert(
         in_path,

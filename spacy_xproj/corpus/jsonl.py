@@ -87,6 +87,21 @@ def write_pairs(path: PathLike, pairs: Iterable[Pair]) -> int:
     return n
 
 
+def write_text(path: PathLike, pairs: Iterable[Pair], side: str = "tgt") -> int:
+    """Write the ``side`` of every pair as raw text, ``{"text": words joined by spaces}`` per line,
+    atomically: the input of ``spacy pretrain`` (``spacy.JsonlCorpus.v1``). Returns the count
+    written; a pair without words gives ``{"text": ""}`` (the reader skips it)."""
+    if side not in ("src", "tgt"):
+        raise ValueError(f"side must be 'src' or 'tgt', got {side!r}")
+    n = 0
+    with atomic_open(path, "w") as fh:
+        for pair in pairs:
+            words = getattr(pair, side).words
+            fh.write(json.dumps({"text": " ".join(words)}, ensure_ascii=False) + "\n")
+            n += 1
+    return n
+
+
 def repair_tail(path: PathLike) -> int:
     """Cut an incomplete last line (left by a killed run) off ``path``; return bytes removed."""
     path = Path(path)

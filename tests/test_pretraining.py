@@ -1,0 +1,92 @@
+"""configs/cnn.cfg pretrains with `spacy pretrain`, and `spacy train` starts from the weights.
+
+spaCy loads ``[initialize] init_tok2vec`` only when the config has a filled ``[pretraining]`` block
+(``Language.initialize``); with an empty one the weights are silently ignored. These tests pretrain
+on real raw text (the Hausa side of MAFAND-MT) and check that the weights reach the pipeline.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy
+import spacy
+from spacy.tokens import DocBin
+from spacy.training.initialize import init_nlp
+
+from spacy_xproj.corpus.conll import read_conll_sentences
+
+REPO = Path(__file__).resolve().parents[1]
+CNN = REPO / "configs" / "cnn.cfg"
+
+
+def _raw_text(mafand_dir: Path, out: Path, n: int = 150) -> Path:
+    with open(mafand_dir / "en-hau" / "dev.jsonl", encoding="utf-8") as f, open(out, "w", encoding="utf-8") as w:
+        for k, line in enumerate(f):
+            if k == n:
+                break
+            text = json.loads(line)["translation"]["hau"]
+            w.write(json.dumps({"text": text}, ensure_ascii=False) + "\n")
+    return out
+
+
+def _gold_docbin(masakhaner_dir: Path, out: Path, n: int = 30) -> Path:
+    nlp = spacy.blank("xx")
+    db = DocBin()
+    for sent in list(read_conll_sentences(masakhaner_dir / "hau" / "dev.txt"))[:n]:
+        doc = spacy.tokens.Doc(nlp.vocab, words=sent.words, ents=sent.tags)
+        db.add(doc)
+    db.to_disk(out)
+    return out
+
+
+def _params(model) -> list:
+    return [numpy.asarray(node.get_param(name)) for node in model.walk() for name in node.param_names
+            if node.has_param(name)]
+
+
+def test_pretrain_then_train_starts_from_the_weights(tmp_path, mafand_dir, masakhaner_dir):
+    raw = _raw_text(mafand_dir, tmp_path / "raw.jsonl")
+    out = tmp_path / "pretrain"
+    run = subprocess.run(
+        [sys.executable, "-m", "spacy", "pretrain", str(CNN), str(out), "--paths.raw_text", str(raw),
+         "--pretraining.max_epochs", "2"],
+        capture_output=True, text=True,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    weights = out / "model-last.bin"
+    assert (out / "model0.bin").is_file() and weights.is_file()
+
+    docbin = _gold_docbin(masakhaner_dir, tmp_path / "train.spacy")
+    overrides = {"paths.train": str(docbin), "paths.dev": str(docbin)}
+    plain = init_nlp(spacy.util.load_config(CNN, overrides=overrides))
+    started = init_nlp(spacy.util.load_config(CNN, overrides={**overrides, "paths.init_tok2vec": str(weights)}))
+
+    pretrained = spacy.util.load_model_from_config(spacy.util.load_config(CNN), auto_fill=True).get_pipe("tok2vec").model
+    pretrained.initialize()
+    expected = _params(pretrained.from_bytes(weights.read_bytes()))
+    got, fresh = _params(started.get_pipe("tok2vec").model), _params(plain.get_pipe("tok2vec").model)
+    assert len(expected) == len(got) == len(fresh) > 0
+    assert all(numpy.array_equal(a, b) for a, b in zip(expected, got))
+    assert not all(numpy.array_equal(a, b) for a, b in zip(expected, fresh))
+
+
+def test_an_empty_pretraining_block_ignores_the_weights(tmp_path, masakhaner_dir):
+    """Why the block stays in configs/cnn.cfg: without it spaCy drops init_tok2vec without a word."""
+    config = spacy.util.load_config(CNN)
+    docbin = _gold_docbin(masakhaner_dir, tmp_path / "train.spacy")
+    nlp = spacy.util.load_model_from_config(config, auto_fill=True)
+    nlp.get_pipe("tok2vec").model.initialize()
+    weights = tmp_path / "random.bin"
+    weights.write_bytes(nlp.get_pipe("tok2vec").model.to_bytes())
+    overrides = {"paths.train": str(docbin), "paths.dev": str(docbin), "paths.init_tok2vec": str(weights),
+                 "system.seed": 1}
+    with_block = init_nlp(spacy.util.load_config(CNN, overrides=overrides))
+    config = spacy.util.load_config(CNN, overrides=overrides)
+    config["pretraining"] = {}
+    without_block = init_nlp(config)
+    written = _params(nlp.get_pipe("tok2vec").model)
+    assert all(numpy.array_equal(a, b) for a, b in zip(written, _params(with_block.get_pipe("tok2vec").model)))
+    assert not all(numpy.array_equal(a, b) for a, b in zip(written, _params(without_block.get_pipe("tok2vec").model)))
