@@ -26,7 +26,13 @@ error (``check`` says so before anything runs); N = 0 writes a file without sent
 language without gold data; all of CoNLL-2003 beside the projections gained 4.0 F1 on average over
 five English-source MasakhaNER 2.0 languages (docs/target-models.md).
 
-    python scripts/source_ner.py gold corpus/hau/parallel/train/source_gold.spacy --n auto --src-lang en --seed 0
+    python scripts/source_ner.py gold corpus/hau/parallel/train/source_gold.spacy --n auto --src-lang en --seed 0 \
+        --projected corpus/hau/parallel/train/projected.spacy --projected-copies auto
+
+``--projected`` weights the projected training DocBin against the gold sentences: ``--projected-copies
+K`` leaves K copies of it in the training folder; ``auto`` is 3 when gold sentences were written and 1
+otherwise (three copies beside all of CoNLL-2003 gained 1.2 F1 on average over five English-source
+languages, two seeds each; docs/target-models.md).
 """
 from __future__ import annotations
 
@@ -230,6 +236,44 @@ def gold(out_path: str, n: Union[int, str], src_lang: str, seed: int, keep_label
     return len(db)
 
 
+PROJECTED_COPIES_AUTO = 3
+
+
+def parse_copies(value: str) -> Union[int, str]:
+    """The ``projected_copies`` var: ``auto`` or a number of copies (1 or more)."""
+    if value == "auto":
+        return value
+    try:
+        k = int(value)
+    except ValueError:
+        k = 0
+    if k < 1:
+        raise SystemExit(f"error: projected_copies must be 'auto' or a number of copies (1 or more), got {value!r}")
+    return k
+
+
+def weight_projected(projected: Path, copies: Union[int, str], n_gold: int) -> int:
+    """Weight the projected sentences against the gold ones: write copies 2..K of the projected DocBin
+    beside it (``<stem>_copy2.spacy`` ...; spaCy's corpus reader takes every ``.spacy`` file of the
+    training folder) and remove copies of an earlier run beyond K, so the folder holds exactly K.
+    ``auto``: 3 when gold sentences were written beside them (the projected ones are only 7 to 22% of
+    the sentences next to all of CoNLL-2003), else 1 (alone, copies change nothing but the order).
+    Returns K."""
+    import shutil
+
+    k = parse_copies(str(copies))
+    if k == "auto":
+        k = PROJECTED_COPIES_AUTO if n_gold else 1
+    if not projected.is_file():
+        raise SystemExit(f"error: --projected {projected}: no such file (the projected training DocBin)")
+    for old in projected.parent.glob(f"{projected.stem}_copy*.spacy"):
+        old.unlink()
+    for i in range(2, k + 1):
+        shutil.copyfile(projected, projected.with_name(f"{projected.stem}_copy{i}.spacy"))
+    print(f"projected sentences: {projected} weighted x{k}" + (f" ({k - 1} copies beside it)" if k > 1 else ""))
+    return k
+
+
 def resolve_project_src_lang(src_lang: str, lang: Optional[str], project_dir: Optional[Path] = None) -> str:
     """``src_lang``, or for ``auto`` the first language of the MAFAND-MT pair of ``lang`` from the
     project's asset table (``fetch_assets.resolve_src_lang``)."""
@@ -260,6 +304,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         p.add_argument("--max-steps", type=int, default=20000)
         p.add_argument("--gpu-id", type=int, default=-1)
         p.add_argument("--n-source-gold", default="0", help="gold source sentences the training will add (or auto)")
+        p.add_argument("--projected-copies", default="auto", help="weight of the projected sentences (checked only)")
         p.add_argument("--titles", default="auto", help="titles trimmed from the start of source PER entities: auto "
                        "(the built-in list of --src-lang, none without one), none, en, fr or a file (one per line)")
     g = sub.add_parser("gold", help="gold source-language sentences for the target training data")
@@ -270,14 +315,22 @@ def main(argv: Optional[List[str]] = None) -> None:
     g.add_argument("--lang", default=None, help="target language (resolves --src-lang auto)")
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--keep-label", nargs="+", default=["PER", "ORG", "LOC"], help="entity types kept")
+    g.add_argument("--projected", default=None, help="the projected training DocBin in the same training folder, "
+                   "weighted by --projected-copies")
+    g.add_argument("--projected-copies", default="auto", help="copies of --projected in the training folder (1: "
+                   f"the file alone); auto: {PROJECTED_COPIES_AUTO} when gold sentences are written, else 1")
     args, extra = parser.parse_known_args(argv)
     args.src_lang = resolve_project_src_lang(args.src_lang, args.lang)
     if args.cmd == "gold":
         if extra:
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
-        gold(args.out_path, args.n, args.src_lang, args.seed, args.keep_label)
+        parse_copies(str(args.projected_copies))
+        n_gold = gold(args.out_path, args.n, args.src_lang, args.seed, args.keep_label)
+        if args.projected:
+            weight_projected(Path(args.projected), args.projected_copies, n_gold)
     elif args.cmd == "check":
         check_gold(args.n_source_gold, args.src_lang)
+        parse_copies(str(args.projected_copies))
         print(f"source titles: {resolve_titles(args.titles, args.src_lang)}")
         check(args.model, args.backend, args.src_lang, args.aligner)
     else:

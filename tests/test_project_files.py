@@ -433,6 +433,44 @@ def test_source_gold_sentences_for_the_target_training(tmp_path, data_root, monk
         source_ner.gold("absent.spacy", 10, "en", 0, ["PER"])
 
 
+def test_projected_sentences_weighted_against_the_gold_ones(tmp_path, data_root, monkeypatch, capsys):
+    """`source_ner.py gold --projected P --projected-copies K` leaves exactly K copies of the projected
+    DocBin in the training folder (auto: 3 beside gold sentences, 1 without), and spaCy reads them all."""
+    import source_ner
+    import spacy
+    from spacy.tokens import DocBin
+    from spacy.training import Corpus
+
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    shutil.copy(REPO / "project.yml", proj / "project.yml")
+    shutil.copytree(REPO / "configs", proj / "configs")
+    monkeypatch.setenv("XPROJ_ASSETS_MIRROR", str(data_root))
+    monkeypatch.chdir(proj)
+    nlp = spacy.blank("xx")
+    Path("train").mkdir()
+    DocBin(docs=[nlp.make_doc("Buhari ya isa Abuja ."), nlp.make_doc("Kano")]).to_disk("train/projected.spacy")
+
+    def gold(n: str, copies: str) -> int:
+        source_ner.main(["gold", "train/source_gold.spacy", "--n", n, "--src-lang", "en", "--projected",
+                         "train/projected.spacy", "--projected-copies", copies])
+        return len(list(Corpus("train")(nlp)))
+
+    assert gold("50", "auto") == 50 + 3 * 2
+    assert sorted(p.name for p in Path("train").iterdir()) == [
+        "projected.spacy", "projected_copy2.spacy", "projected_copy3.spacy", "source_gold.spacy"]
+    assert "weighted x3" in capsys.readouterr().out
+    assert gold("50", "5") == 50 + 5 * 2
+    assert gold("50", "1") == 50 + 2  # copies of the earlier runs are removed
+    assert gold("0", "auto") == 2  # without gold sentences: the projected file alone
+    assert gold("0", "2") == 2 * 2
+    for bad in ("0", "-1", "many"):
+        with pytest.raises(SystemExit, match="projected_copies must be 'auto' or a number of copies"):
+            source_ner.main(["check", "--model", "fr_core_news_md", "--src-lang", "fr", "--projected-copies", bad])
+    with pytest.raises(SystemExit, match="no such file"):
+        source_ner.weight_projected(Path("train/absent.spacy"), "auto", 10)
+
+
 def test_source_titles_var_resolves(tmp_path, capsys):
     """`--vars.src_titles auto` is the built-in title list of the source language (en, fr) and
     none, said aloud, for a language without one; a missing file is refused before anything runs."""

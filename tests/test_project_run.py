@@ -170,6 +170,9 @@ def test_parallel_workflow_and_package(tmp_path: Path, data_root: Path):
     out = run_project(proj, "parallel", data_root, variables)
     assert "source gold: 100 sentences of assets/conll2003_en/train.txt" in out
     assert "source titles: en" in out  # src_titles auto: the English list
+    train = proj / "corpus" / "hau" / "parallel" / "train"  # projected_copies auto: x3 beside the gold sentences
+    assert "weighted x3" in out and sorted(p.name for p in train.glob("projected*.spacy")) == [
+        "projected.spacy", "projected_copy2.spacy", "projected_copy3.spacy"]
     record = json.loads((proj / "corpus" / "hau" / "parallel" / "labelled.jsonl.run.json").read_text(encoding="utf8"))
     assert record["identity"]["settings"]["titles"] == "en", record["identity"]["settings"]
     metrics = _metrics(proj / "metrics" / "parallel" / "hau_parallel-candidates.json")
