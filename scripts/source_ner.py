@@ -161,17 +161,22 @@ def fetch_conll(missing: List[str]) -> List[str]:
     return [m for m in missing if not Path(m).is_file()]
 
 
-def parse_n_gold(value: str) -> Union[int, str]:
-    """The ``n_source_gold`` var: ``auto`` or a number of sentences (0 or more)."""
+def parse_auto_or_count(value: str, var: str, what: str, minimum: int) -> Union[int, str]:
+    """A var that is ``auto`` or a whole number of ``what`` (``minimum`` or more); else an error naming it."""
     if value == "auto":
         return value
     try:
         n = int(value)
     except ValueError:
-        n = -1
-    if n < 0:
-        raise SystemExit(f"error: n_source_gold must be 'auto' or a number of sentences (0 or more), got {value!r}")
+        n = minimum - 1
+    if n < minimum:
+        raise SystemExit(f"error: {var} must be 'auto' or a number of {what} ({minimum} or more), got {value!r}")
     return n
+
+
+def parse_n_gold(value: str) -> Union[int, str]:
+    """The ``n_source_gold`` var: ``auto`` or a number of sentences (0 or more)."""
+    return parse_auto_or_count(value, "n_source_gold", "sentences", 0)
 
 
 def check_gold(n: Union[int, str], src_lang: str) -> None:
@@ -241,15 +246,7 @@ PROJECTED_COPIES_AUTO = 3
 
 def parse_copies(value: str) -> Union[int, str]:
     """The ``projected_copies`` var: ``auto`` or a number of copies (1 or more)."""
-    if value == "auto":
-        return value
-    try:
-        k = int(value)
-    except ValueError:
-        k = 0
-    if k < 1:
-        raise SystemExit(f"error: projected_copies must be 'auto' or a number of copies (1 or more), got {value!r}")
-    return k
+    return parse_auto_or_count(value, "projected_copies", "copies", 1)
 
 
 def weight_projected(projected: Path, copies: Union[int, str], n_gold: int) -> int:

@@ -373,6 +373,17 @@ def test_training_commands_write_plain_logs(project, tmp_path):
         assert plain_output.use_plain_output(sink, environ) and environ == plain_output.PLAIN_ENV
 
 
+def _project_with_mirror(tmp_path, data_root, monkeypatch) -> Path:
+    """A project folder (project.yml, configs/) as the working directory, assets from the data folder."""
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    shutil.copy(REPO / "project.yml", proj / "project.yml")
+    shutil.copytree(REPO / "configs", proj / "configs")
+    monkeypatch.setenv("XPROJ_ASSETS_MIRROR", str(data_root))
+    monkeypatch.chdir(proj)
+    return proj
+
+
 def test_source_gold_sentences_for_the_target_training(tmp_path, data_root, monkeypatch, capsys):
     """`source_ner.py gold`: a seeded sample of CoNLL-2003 train (fetched from the mirror), MISC made
     O, in a DocBin that spaCy's corpus reader takes beside the projected one; none for French."""
@@ -383,12 +394,7 @@ def test_source_gold_sentences_for_the_target_training(tmp_path, data_root, monk
 
     from spacy_xproj.corpus.conll import read_conll_sentences
 
-    proj = tmp_path / "proj"
-    proj.mkdir()
-    shutil.copy(REPO / "project.yml", proj / "project.yml")
-    shutil.copytree(REPO / "configs", proj / "configs")
-    monkeypatch.setenv("XPROJ_ASSETS_MIRROR", str(data_root))
-    monkeypatch.chdir(proj)
+    proj = _project_with_mirror(tmp_path, data_root, monkeypatch)
     nlp = spacy.blank("xx")
     assert source_ner.gold("train/source_gold.spacy", 200, "en", 0, ["PER", "ORG", "LOC"]) == 200
     docs = list(DocBin().from_disk("train/source_gold.spacy").get_docs(nlp.vocab))
@@ -441,12 +447,7 @@ def test_projected_sentences_weighted_against_the_gold_ones(tmp_path, data_root,
     from spacy.tokens import DocBin
     from spacy.training import Corpus
 
-    proj = tmp_path / "proj"
-    proj.mkdir()
-    shutil.copy(REPO / "project.yml", proj / "project.yml")
-    shutil.copytree(REPO / "configs", proj / "configs")
-    monkeypatch.setenv("XPROJ_ASSETS_MIRROR", str(data_root))
-    monkeypatch.chdir(proj)
+    proj = _project_with_mirror(tmp_path, data_root, monkeypatch)
     nlp = spacy.blank("xx")
     Path("train").mkdir()
     DocBin(docs=[nlp.make_doc("Buhari ya isa Abuja ."), nlp.make_doc("Kano")]).to_disk("train/projected.spacy")
