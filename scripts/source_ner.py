@@ -31,8 +31,8 @@ five English-source MasakhaNER 2.0 languages (docs/target-models.md).
 
 ``--projected`` weights the projected training DocBin against the gold sentences: ``--projected-copies
 K`` leaves K copies of it in the training folder; ``auto`` is 3 when gold sentences were written and 1
-otherwise (three copies beside all of CoNLL-2003 gained 1.2 F1 on average over five English-source
-languages, two seeds each; docs/target-models.md).
+otherwise (three copies beside all of CoNLL-2003 gained 1.0 F1 on average over five English-source
+languages, two or three seeds each; docs/target-models.md).
 """
 from __future__ import annotations
 

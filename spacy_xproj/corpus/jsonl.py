@@ -90,7 +90,8 @@ def write_pairs(path: PathLike, pairs: Iterable[Pair]) -> int:
 def write_text(path: PathLike, pairs: Iterable[Pair], side: str = "tgt") -> int:
     """Write the ``side`` of every pair as raw text, ``{"text": words joined by spaces}`` per line,
     atomically: the input of ``spacy pretrain`` (``spacy.JsonlCorpus.v1``). Returns the count
-    written; a pair without words gives ``{"text": ""}`` (the reader skips it)."""
+    written, one line per pair; a pair without words gives ``{"text": ""}`` (spaCy's reader skips
+    texts shorter than its ``min_length``, 5 words in configs/cnn.cfg)."""
     if side not in ("src", "tgt"):
         raise ValueError(f"side must be 'src' or 'tgt', got {side!r}")
     n = 0
