@@ -6,39 +6,31 @@ on real raw text (the Hausa side of MAFAND-MT) and check that the weights reach 
 """
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
+from itertools import islice
 from pathlib import Path
 
 import numpy
 import spacy
-from spacy.tokens import DocBin
 from spacy.training.initialize import init_nlp
 
-from spacy_xproj.corpus.conll import read_conll_sentences
+from spacy_xproj.cli.convert import convert
+from spacy_xproj.corpus.jsonl import write_text
+from spacy_xproj.corpus.mafand import read_mafand
 
 REPO = Path(__file__).resolve().parents[1]
 CNN = REPO / "configs" / "cnn.cfg"
 
 
 def _raw_text(mafand_dir: Path, out: Path, n: int = 150) -> Path:
-    with open(mafand_dir / "en-hau" / "dev.jsonl", encoding="utf-8") as f, open(out, "w", encoding="utf-8") as w:
-        for k, line in enumerate(f):
-            if k == n:
-                break
-            text = json.loads(line)["translation"]["hau"]
-            w.write(json.dumps({"text": text}, ensure_ascii=False) + "\n")
+    """The Hausa side of the first n MAFAND-MT dev pairs, written as `xproj convert --to text` does."""
+    write_text(out, islice(read_mafand(mafand_dir / "en-hau" / "dev.jsonl", tgt_lang="hau"), n), side="tgt")
     return out
 
 
-def _gold_docbin(masakhaner_dir: Path, out: Path, n: int = 30) -> Path:
-    nlp = spacy.blank("xx")
-    db = DocBin()
-    for sent in list(read_conll_sentences(masakhaner_dir / "hau" / "dev.txt"))[:n]:
-        doc = spacy.tokens.Doc(nlp.vocab, words=sent.words, ents=sent.tags)
-        db.add(doc)
-    db.to_disk(out)
+def _gold_docbin(masakhaner_dir: Path, out: Path) -> Path:
+    convert(masakhaner_dir / "hau" / "dev.txt", out, "conll", "docbin", tgt_lang="hau", progress=False)
     return out
 
 
@@ -88,5 +80,6 @@ def test_an_empty_pretraining_block_ignores_the_weights(tmp_path, masakhaner_dir
     config["pretraining"] = {}
     without_block = init_nlp(config)
     written = _params(nlp.get_pipe("tok2vec").model)
+    assert len(written) == len(_params(without_block.get_pipe("tok2vec").model)) > 0
     assert all(numpy.array_equal(a, b) for a, b in zip(written, _params(with_block.get_pipe("tok2vec").model)))
     assert not all(numpy.array_equal(a, b) for a, b in zip(written, _params(without_block.get_pipe("tok2vec").model)))
