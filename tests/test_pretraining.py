@@ -83,3 +83,91 @@ def test_an_empty_pretraining_block_ignores_the_weights(tmp_path, masakhaner_dir
     assert len(written) == len(_params(without_block.get_pipe("tok2vec").model)) > 0
     assert all(numpy.array_equal(a, b) for a, b in zip(written, _params(with_block.get_pipe("tok2vec").model)))
     assert not all(numpy.array_equal(a, b) for a, b in zip(written, _params(without_block.get_pipe("tok2vec").model)))
+
+
+# ----------------------------------------------------------------- scripts/pretrain.py (parallel-train)
+PRETRAIN = REPO / "scripts" / "pretrain.py"
+
+
+def _pairs(mafand_dir: Path, out: Path, n: int = 150) -> Path:
+    from spacy_xproj.corpus.jsonl import write_pairs
+
+    write_pairs(out, islice(read_mafand(mafand_dir / "en-hau" / "dev.jsonl", tgt_lang="hau"), n))
+    return out
+
+
+def _pretrain(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(PRETRAIN), *map(str, args)], capture_output=True, text=True)
+
+
+def _empty_docbin(out: Path) -> Path:
+    from spacy.tokens import DocBin
+
+    DocBin().to_disk(out)
+    return out
+
+
+def test_pretrain_script_without_gold_sentences_pretrains_and_the_training_config_starts_there(
+        tmp_path, mafand_dir, masakhaner_dir):
+    pairs = _pairs(mafand_dir, tmp_path / "pairs.jsonl")
+    gold = _empty_docbin(tmp_path / "source_gold.spacy")
+    out = tmp_path / "pretrain"
+    args = (pairs, out, "--config", CNN, "--epochs", "auto", "--gold", gold, "--nlp.lang", "xx",
+            "--pretraining.max_epochs", "2")
+    run = _pretrain(*args)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "2 epochs (pretrain_epochs auto: no gold source sentences" in run.stdout
+    weights = out / "model-last.bin"
+    assert (out / "model1.bin").is_file() and weights.is_file()
+    assert len((out / "text.jsonl").read_text(encoding="utf8").splitlines()) == 150
+
+    # the training config the workflow trains with loads exactly these weights
+    docbin = _gold_docbin(masakhaner_dir, tmp_path / "train.spacy")
+    config = spacy.util.load_config(out / "train.cfg", overrides={"paths.train": str(docbin), "paths.dev": str(docbin)})
+    assert config["paths"]["init_tok2vec"] == str(weights)
+    started = init_nlp(config)
+    pretrained = spacy.util.load_model_from_config(spacy.util.load_config(CNN), auto_fill=True).get_pipe("tok2vec").model
+    pretrained.initialize()
+    expected = _params(pretrained.from_bytes(weights.read_bytes()))
+    assert all(numpy.array_equal(a, b) for a, b in zip(expected, _params(started.get_pipe("tok2vec").model)))
+
+    # finished: reused as it is
+    stamp = weights.stat().st_mtime_ns
+    again = _pretrain(*args)
+    assert again.returncode == 0 and "reused" in again.stdout and weights.stat().st_mtime_ns == stamp
+
+    # interrupted after the first epoch: continues with the second
+    weights.unlink()
+    (out / "model1.bin").unlink()
+    resumed = _pretrain(*args)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert "starting at epoch 1" in resumed.stdout and weights.is_file() and (out / "model1.bin").is_file()
+
+    # other epochs: from scratch, the old weights removed first
+    longer = _pretrain(*args[:-1], "3")
+    assert longer.returncode == 0 and "starting at epoch 0" in longer.stdout and (out / "model2.bin").is_file()
+
+
+def test_pretrain_script_beside_gold_sentences_or_without_a_pretraining_block_is_off(tmp_path, mafand_dir,
+                                                                                    masakhaner_dir):
+    pairs = _pairs(mafand_dir, tmp_path / "pairs.jsonl", n=20)
+    gold = _gold_docbin(masakhaner_dir, tmp_path / "source_gold.spacy")
+    out = tmp_path / "pretrain"
+    run = _pretrain(pairs, out, "--config", CNN, "--epochs", "auto", "--gold", gold)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "off (pretrain_epochs auto:" in run.stdout and "gold source sentences in the training data" in run.stdout
+    assert (out / "train.cfg").read_bytes() == CNN.read_bytes()
+    assert not list(out.glob("*.bin"))
+
+    transformer = REPO / "configs" / "transformer.cfg"
+    empty = _empty_docbin(tmp_path / "none.spacy")
+    run = _pretrain(pairs, out, "--config", transformer, "--epochs", "auto", "--gold", empty)
+    assert run.returncode == 0 and "has no [pretraining] block" in run.stdout
+    assert (out / "train.cfg").read_bytes() == transformer.read_bytes()
+    refused = _pretrain(pairs, out, "--config", transformer, "--epochs", "5", "--gold", empty)
+    assert refused.returncode != 0 and "pretrain_epochs 5" in refused.stderr and "[pretraining]" in refused.stderr
+    for bad in ("-1", "many"):
+        refused = _pretrain(pairs, out, "--config", CNN, "--epochs", bad)
+        assert refused.returncode != 0 and "pretrain_epochs must be 'auto' or a number of epochs" in refused.stderr
+    off = _pretrain(pairs, out, "--config", CNN, "--epochs", "0")
+    assert off.returncode == 0 and "off (pretrain_epochs 0)" in off.stdout
