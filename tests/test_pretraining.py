@@ -171,3 +171,16 @@ def test_pretrain_script_beside_gold_sentences_or_without_a_pretraining_block_is
         assert refused.returncode != 0 and "pretrain_epochs must be 'auto' or a number of epochs" in refused.stderr
     off = _pretrain(pairs, out, "--config", CNN, "--epochs", "0")
     assert off.returncode == 0 and "off (pretrain_epochs 0)" in off.stdout
+
+
+def test_pretrain_auto_epochs_are_bounded_by_the_words_of_the_text():
+    sys.path.insert(0, str(REPO / "scripts"))
+    import pretrain
+
+    config = spacy.util.load_config(CNN, interpolate=False)
+    assert pretrain.resolve_epochs("auto", config, 0, 150_000)[0] == 40  # the measured texts: the config's 40
+    n, why = pretrain.resolve_epochs("auto", config, 0, 2_000_000)
+    assert n == pretrain.AUTO_WORDS // 2_000_000 == 4 and "2,000,000 words" in why
+    assert pretrain.resolve_epochs("auto", config, 0, 50_000_000)[0] == 1
+    assert pretrain.resolve_epochs("auto", config, 10, 150_000)[0] == 0
+    assert pretrain.resolve_epochs(7, config, 10, 50_000_000)[0] == 7  # an explicit number is taken as it is
