@@ -5,7 +5,8 @@
 
 Writes ``OUT/text.jsonl`` (the target side of the pairs, ``{"text": ...}`` per line), runs spaCy's
 pretraining (the config's ``[pretraining]`` block: predict the first and last characters of each
-word from its context) into ``OUT`` (``model0.bin`` ... ``model-last.bin``), and always writes
+word from its context) into ``OUT/model-last.bin`` (the checkpoints saved every ``n_save_epoch``
+epochs on the way are removed at the end), and always writes
 ``OUT/train.cfg``: the training config with ``paths.init_tok2vec`` set to ``OUT/model-last.bin``, or
 the config unchanged when nothing is pretrained. ``spacy train OUT/train.cfg ...`` then starts from
 the pretrained weights or not, with one command line either way.
@@ -20,7 +21,7 @@ epochs whatever the gold data, ``0`` never. ``auto`` also stays off when the con
 an explicit N with such a config is an error.
 
 A finished pretraining is reused when the text, the config (with its overrides) and the epochs are
-unchanged (``OUT/stamp.json``); an interrupted one continues after its last saved epoch (the weights
+unchanged (``OUT/stamp.json``); an interrupted one continues after its last checkpoint (the weights
 of that epoch; the optimizer state starts afresh).
 """
 from __future__ import annotations
@@ -123,9 +124,12 @@ def run_pretraining(raw_config, out: Path, gpu_id: int, stamp: Dict[str, str]) -
     raw_config.to_disk(out / "config.cfg")
     if resume is not None and resume + 1 >= epochs:
         shutil.copyfile(out / f"model{resume}.bin", weights)  # killed between the last epoch and model-last
-        return weights
-    pretrain(config, out, resume_path=out / f"model{resume}.bin" if resume is not None else None,
-             epoch_resume=None if resume is None else resume + 1, use_gpu=gpu_id, silent=False)
+    else:
+        pretrain(config, out, resume_path=out / f"model{resume}.bin" if resume is not None else None,
+                 epoch_resume=None if resume is None else resume + 1, use_gpu=gpu_id, silent=False)
+    for p in out.glob("model*.bin"):  # the epochs' checkpoints (17 MB each with configs/cnn.cfg)
+        if p != weights:
+            p.unlink()
     return weights
 
 
