@@ -83,7 +83,7 @@ def resolve_epochs(epochs: Union[int, str], raw_config, n_gold: int, n_words: in
     if epochs and not block:
         raise SystemExit(f"error: pretrain_epochs {epochs}: the training config has no [pretraining] block to "
                          "pretrain with (configs/cnn.cfg has one); set pretrain_epochs to 0 or auto")
-    return int(epochs), f"{epochs} epochs" if epochs else "off (pretrain_epochs 0)"
+    return int(epochs), (f"{epochs} epoch{'s' if epochs != 1 else ''}" if epochs else "off (pretrain_epochs 0)")
 
 
 def fingerprint(text_path: Path, config_str: str) -> Dict[str, str]:
@@ -107,6 +107,7 @@ def run_pretraining(raw_config, out: Path, gpu_id: int, stamp: Dict[str, str]) -
     """Pretrain into ``out`` with ``raw_config`` (not interpolated; its ``[pretraining]`` block) and
     return ``out/model-last.bin``: reused when ``stamp`` matches the one of the finished run, resumed
     after the last saved epoch when it matches an interrupted one, from scratch otherwise."""
+    from spacy.cli._util import setup_gpu
     from spacy.training.pretrain import pretrain
 
     weights = out / "model-last.bin"
@@ -125,6 +126,7 @@ def run_pretraining(raw_config, out: Path, gpu_id: int, stamp: Dict[str, str]) -
     if resume is not None and resume + 1 >= epochs:
         shutil.copyfile(out / f"model{resume}.bin", weights)  # killed between the last epoch and model-last
     else:
+        setup_gpu(gpu_id)  # as `spacy pretrain --gpu-id` does: pretrain() itself stays on the CPU
         pretrain(config, out, resume_path=out / f"model{resume}.bin" if resume is not None else None,
                  epoch_resume=None if resume is None else resume + 1, use_gpu=gpu_id, silent=False)
     for p in out.glob("model*.bin"):  # the epochs' checkpoints (17 MB each with configs/cnn.cfg)
