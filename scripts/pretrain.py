@@ -13,7 +13,7 @@ the pretrained weights or not, with one command line either way.
 
 ``--epochs 0`` (the workflow's default) does not pretrain: measured on MasakhaNER 2.0, pretraining
 moved the F1 of a run on the projected sentences alone by -2.8 to +2.3 depending on the language
-(+0.3 on average over four) and stayed within the seed noise next to all of CoNLL-2003
+(0.0 on average over five) and stayed within the seed noise next to all of CoNLL-2003
 (docs/target-models.md). ``--epochs auto`` pretrains for the config's ``max_epochs`` when the
 training folder has no gold source sentences (``--gold``: the DocBin ``source_ner.py gold`` wrote;
 empty for French sources and with ``n_source_gold 0``) and not at all beside them; ``--epochs N``
