@@ -158,9 +158,10 @@ def main(argv: Optional[List[str]] = None) -> None:
     train_config = load_config(config_path, interpolate=False)
     from spacy_xproj.corpus.jsonl import read_pairs, write_text
 
-    n_words = sum(len(getattr(p, args.side).words) for p in read_pairs(args.pairs)) if epochs == "auto" else 0
-    n, why = resolve_epochs(epochs, load_config(config_path, overrides=overrides, interpolate=False),
-                            count_docs(Path(args.gold) if args.gold else None), n_words)
+    auto = epochs == "auto"  # only auto looks at the text's size and the gold sentences
+    n_words = sum(len(getattr(p, args.side).words) for p in read_pairs(args.pairs)) if auto else 0
+    n_gold = count_docs(Path(args.gold) if args.gold else None) if auto else 0
+    n, why = resolve_epochs(epochs, load_config(config_path, overrides=overrides, interpolate=False), n_gold, n_words)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     print(f"pretraining: {why}")
