@@ -99,9 +99,11 @@ def last_epoch(out: Path) -> Optional[int]:
     return max(found) if found else None
 
 
-def clear_weights(out: Path) -> None:
+def clear_weights(out: Path, keep: Optional[Path] = None) -> None:
+    """Remove the weights in ``out`` (``model-last.bin`` and the epochs' checkpoints) but ``keep``."""
     for p in out.glob("model*.bin"):
-        p.unlink()
+        if p != keep:
+            p.unlink()
 
 
 def run_pretraining(raw_config, out: Path, gpu_id: int, stamp: Dict[str, str]) -> Path:
@@ -130,9 +132,7 @@ def run_pretraining(raw_config, out: Path, gpu_id: int, stamp: Dict[str, str]) -
         setup_gpu(gpu_id)  # as `spacy pretrain --gpu-id` does: pretrain() itself stays on the CPU
         pretrain(config, out, resume_path=out / f"model{resume}.bin" if resume is not None else None,
                  epoch_resume=None if resume is None else resume + 1, use_gpu=gpu_id, silent=False)
-    for p in out.glob("model*.bin"):  # the epochs' checkpoints (17 MB each with configs/cnn.cfg)
-        if p != weights:
-            p.unlink()
+    clear_weights(out, keep=weights)  # the epochs' checkpoints (17 MB each with configs/cnn.cfg)
     return weights
 
 

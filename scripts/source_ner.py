@@ -302,7 +302,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         p.add_argument("--gpu-id", type=int, default=-1)
         p.add_argument("--n-source-gold", default="0", help="gold source sentences the training will add (or auto)")
         p.add_argument("--projected-copies", default="auto", help="weight of the projected sentences (checked only)")
-        p.add_argument("--pretrain-epochs", default="auto", help="pretraining epochs of the target tok2vec (checked only)")
+        p.add_argument("--pretrain-epochs", default="0", help="pretraining epochs of the target tok2vec (checked only)")
         p.add_argument("--titles", default="auto", help="titles trimmed from the start of source PER entities: auto "
                        "(the built-in list of --src-lang, none without one), none, en, fr or a file (one per line)")
     g = sub.add_parser("gold", help="gold source-language sentences for the target training data")
