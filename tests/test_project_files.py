@@ -487,3 +487,26 @@ def test_source_titles_var_resolves(tmp_path, capsys):
     assert source_ner.resolve_titles(str(f), "pt") == str(f)
     with pytest.raises(SystemExit, match="src_titles: --titles .* is neither none, auto"):
         source_ner.resolve_titles(str(tmp_path / "missing.txt"), "pt")
+
+
+def test_every_var_is_documented_with_its_default():
+    """docs/project.md's var table names every var of project.yml, and only those, and a default it
+    writes as a literal (in backticks, or a bare number) is the one project.yml sets."""
+    raw = srsly.read_yaml(REPO / "project.yml")["vars"]
+    documented = {}
+    section = (REPO / "docs" / "project.md").read_text(encoding="utf8").split("\n## Vars\n")[1].split("\n## ")[0]
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if not line.startswith("| `") or len(cells) < 3:
+            continue
+        names = [n.strip().strip("`") for n in cells[0].split(",")]
+        defaults = [d.strip() for d in cells[1].split(",")] if len(names) > 1 else [cells[1]]
+        assert len(defaults) == len(names), f"var row {cells[0]}: {len(names)} names, defaults {cells[1]!r}"
+        documented.update(zip(names, defaults))
+    assert sorted(set(raw) - set(documented)) == [], "vars of project.yml missing from docs/project.md"
+    assert sorted(set(documented) - set(raw)) == [], "docs/project.md documents vars project.yml lacks"
+    for name, default in documented.items():
+        literal = default[1:-1] if default.startswith("`") and default.endswith("`") else default
+        if literal == default and not default.lstrip("-").isdigit():
+            continue  # described in words (a model family, not its exact name)
+        assert literal == str(raw[name]), f"{name}: docs say {default}, project.yml {raw[name]!r}"
