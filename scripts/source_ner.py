@@ -298,7 +298,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         p.add_argument("--lang", default=None, help="target language (resolves --src-lang auto)")
         p.add_argument("--aligner", default=None)
         p.add_argument("--config", default="configs/cnn.cfg")
-        p.add_argument("--max-steps", type=int, default=20000)
+        p.add_argument("--max-steps", type=int, default=3000)
         p.add_argument("--gpu-id", type=int, default=-1)
         p.add_argument("--n-source-gold", default="0", help="gold source sentences the training will add (or auto)")
         p.add_argument("--projected-copies", default="auto", help="weight of the projected sentences (checked only)")
