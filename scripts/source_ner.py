@@ -64,12 +64,19 @@ def project_trained(model: str) -> bool:
     return model.startswith("training/source_")
 
 
-def check(model: str, backend: str, src_lang: str, aligner: Optional[str]) -> None:
-    model, backend = resolve(model, backend, src_lang)
+def check(model: str, backend: str, src_lang: str, aligner: Optional[str], seeds: int = 1) -> None:
+    models, backend = source_models(model, backend, src_lang, seeds)
     if aligner == "eflomal" and importlib.util.find_spec("eflomal") is None:
         raise SystemExit("error: the eflomal aligner is not installed: pip install 'spacy-xproj[eflomal]' (needs a C compiler)")
     if aligner in ("simalign", "awesome") and importlib.util.find_spec("transformers") is None:
         raise SystemExit(f"error: the {aligner} aligner needs transformers: pip install 'spacy-xproj[hf]'")
+    for model in models:
+        check_model(model, backend)
+    if len(models) > 1:
+        print(f"source NER: the entities {len(models)} models agree on (a strict majority)")
+
+
+def check_model(model: str, backend: str) -> None:
     if project_trained(model):
         if Path(model).is_dir():
             print(f"source NER: {model} (trained earlier, reused)")
@@ -95,7 +102,7 @@ def check(model: str, backend: str, src_lang: str, aligner: Optional[str]) -> No
     print(f"source NER: {model} (backend {backend})")
 
 
-def train(model: str, config: str, src_lang: str, max_steps: int, gpu_id: int) -> None:
+def train(model: str, config: str, src_lang: str, max_steps: int, gpu_id: int, seed: int = 0) -> None:
     out = Path(model).parent
     corpus = Path("corpus/conll")
     corpus.mkdir(parents=True, exist_ok=True)
@@ -110,11 +117,43 @@ def train(model: str, config: str, src_lang: str, max_steps: int, gpu_id: int) -
     subprocess.run(
         [py, "-m", "spacy", "train", config, "--output", str(out), "--paths.train", str(corpus / "train.spacy"),
          "--paths.dev", str(corpus / "dev.spacy"), "--nlp.lang", src_lang, "--training.max_steps", str(max_steps),
-         "--training.eval_frequency", str(max(1, min(500, max_steps // 4))),
+         "--training.eval_frequency", str(max(1, min(500, max_steps // 4))), "--system.seed", str(seed),
          "--gpu-id", str(gpu_id)],
         check=True,
     )
-    print(f"source NER trained in {(time.time() - start) / 60:.1f} min: {model}")
+    print(f"source NER trained in {(time.time() - start) / 60:.1f} min: {model} (seed {seed})")
+
+
+def source_models(model: str, backend: str, src_lang: str, seeds: int) -> Tuple[List[str], str]:
+    """The source NERs that label the source side, and their backend: one model, or several whose
+    entities are voted on (``xproj vote``, a strict majority).
+
+    ``--model auto`` with ``--seeds N`` is the project's own model trained with seeds 0 to N-1
+    (``training/source_en/model-best``, ``training/source_en_s1/model-best``, ...); a pretrained
+    default (French) is one model whatever ``--seeds`` says. ``--model a,b,c`` names the models to
+    vote over (same backend)."""
+    if seeds < 1:
+        raise SystemExit(f"error: --vars.src_ner_seeds must be 1 or more, got {seeds}")
+    if model != "auto":
+        models = [m.strip() for m in model.split(",")]
+        if not all(models):
+            raise SystemExit(f"error: --vars.src_ner_model {model!r} has an empty model name")
+        return models, backend
+    base, backend = resolve(model, backend, src_lang)
+    if not project_trained(base):
+        if seeds > 1:
+            print(f"source NER: {base} is pretrained, one model (src_ner_seeds {seeds} applies to a project-trained "
+                  f"source NER)")
+        return [base], backend
+    parent = Path(base).parent
+    return [base] + [f"{parent}_s{i}/{Path(base).name}" for i in range(1, seeds)], backend
+
+
+def seed_of(model: str) -> int:
+    """The training seed of a project-trained source NER from its folder (``source_en_s2`` -> 2)."""
+    folder = Path(model).parent.name
+    head, _, tail = folder.rpartition("_s")
+    return int(tail) if head and tail.isdigit() else 0
 
 
 def resolve_titles(titles: str, src_lang: str) -> str:
@@ -137,17 +176,25 @@ def resolve_titles(titles: str, src_lang: str) -> str:
 
 
 def label(in_path: str, out_path: str, model: str, backend: str, src_lang: str, config: str, max_steps: int,
-          gpu_id: int, titles: str, extra: List[str]) -> None:
-    model, backend = resolve(model, backend, src_lang)
-    if project_trained(model) and not Path(model).is_dir():
-        check(model, backend, src_lang, None)
-        train(model, config, src_lang, max_steps, gpu_id)
+          gpu_id: int, titles: str, extra: List[str], seeds: int = 1) -> None:
+    models, backend = source_models(model, backend, src_lang, seeds)
+    for one in models:
+        if project_trained(one) and not Path(one).is_dir():
+            check_model(one, backend)
+            train(one, config, src_lang, max_steps, gpu_id, seed_of(one))
     out = Path(out_path)
-    if out.exists():  # the project reruns this step only when its inputs changed: start fresh
-        out.unlink()
-    cmd = [sys.executable, "-m", "spacy_xproj", "label", in_path, out_path, "--model", model, "--backend", backend,
-           "--side", "src", "--titles", resolve_titles(titles, src_lang), "--no-progress", *extra]
-    subprocess.run(cmd, check=True)
+    titles = resolve_titles(titles, src_lang)
+    parts = [out] if len(models) == 1 else [out.with_name(f"{out.stem}.model{i}{out.suffix}") for i in range(len(models))]
+    for one, part in zip(models, parts):
+        if part.exists():  # the project reruns this step only when its inputs changed: start fresh
+            part.unlink()
+        cmd = [sys.executable, "-m", "spacy_xproj", "label", in_path, str(part), "--model", one, "--backend", backend,
+               "--side", "src", "--titles", titles, "--no-progress", *extra]
+        subprocess.run(cmd, check=True)
+    if len(models) > 1:
+        print(f"source NER: voting over {', '.join(models)}")
+        subprocess.run([sys.executable, "-m", "spacy_xproj", "vote", out_path, *map(str, parts), "--side", "src"],
+                       check=True)
 
 
 GOLD = {"en": CONLL / "train.txt"}
@@ -299,6 +346,8 @@ def main(argv: Optional[List[str]] = None) -> None:
         p.add_argument("--aligner", default=None)
         p.add_argument("--config", default="configs/cnn.cfg")
         p.add_argument("--max-steps", type=int, default=3000)
+        p.add_argument("--seeds", type=int, default=1, help="project-trained source NER (--model auto): train it "
+                       "with seeds 0..N-1 and keep the entities a strict majority of them agree on")
         p.add_argument("--gpu-id", type=int, default=-1)
         p.add_argument("--n-source-gold", default="0", help="gold source sentences the training will add (or auto)")
         p.add_argument("--projected-copies", default="auto", help="weight of the projected sentences (checked only)")
@@ -331,10 +380,10 @@ def main(argv: Optional[List[str]] = None) -> None:
         parse_copies(str(args.projected_copies))
         parse_auto_or_count(str(args.pretrain_epochs), "pretrain_epochs", "epochs", 0)
         print(f"source titles: {resolve_titles(args.titles, args.src_lang)}")
-        check(args.model, args.backend, args.src_lang, args.aligner)
+        check(args.model, args.backend, args.src_lang, args.aligner, args.seeds)
     else:
         label(args.in_path, args.out_path, args.model, args.backend, args.src_lang, args.config, args.max_steps,
-              args.gpu_id, args.titles, extra)
+              args.gpu_id, args.titles, extra, args.seeds)
 
 
 if __name__ == "__main__":

@@ -42,7 +42,7 @@ def _root(
 
 
 # Commands register themselves on import (one module per command, one owner per module).
-from . import align, bench, convert, europarl, evaluate, filter, label, project, report, translate  # noqa: E402,F401
+from . import align, bench, convert, europarl, evaluate, filter, label, project, report, translate, vote  # noqa: E402,F401
 
 
 class Terminated(BaseException):
