@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import shutil
 import subprocess
 import sys
 import time
@@ -113,14 +114,22 @@ def train(model: str, config: str, src_lang: str, max_steps: int, gpu_id: int, s
              "--from", "conll", "--to", "docbin", "--src-lang", src_lang, "--side", "src", "--no-progress"],
             check=True,
         )
+    # spaCy writes model-best at every better evaluation: train into a side folder and move it into
+    # place when training has finished, so an interrupted run is never reused as if it were trained.
+    partial = out.with_name(out.name + ".partial")
+    if partial.exists():
+        shutil.rmtree(partial)
     start = time.time()
     subprocess.run(
-        [py, "-m", "spacy", "train", config, "--output", str(out), "--paths.train", str(corpus / "train.spacy"),
+        [py, "-m", "spacy", "train", config, "--output", str(partial), "--paths.train", str(corpus / "train.spacy"),
          "--paths.dev", str(corpus / "dev.spacy"), "--nlp.lang", src_lang, "--training.max_steps", str(max_steps),
          "--training.eval_frequency", str(max(1, min(500, max_steps // 4))), "--system.seed", str(seed),
          "--gpu-id", str(gpu_id)],
         check=True,
     )
+    if out.exists():  # a folder without model-best (an earlier version's interrupted run)
+        shutil.rmtree(out)
+    partial.rename(out)
     print(f"source NER trained in {(time.time() - start) / 60:.1f} min: {model} (seed {seed})")
 
 

@@ -141,3 +141,64 @@ def test_source_ner_label_votes_over_a_list_of_models(tmp_path, monkeypatch, cap
         source_ner.source_models("a,,b", "spacy", "en", 1)
     with pytest.raises(SystemExit, match="src_ner_seeds must be 1 or more"):
         source_ner.source_models("auto", "spacy", "en", 0)
+
+
+def test_bench_source_vote_scores_like_spacy_evaluate(tmp_path, conll_dir):
+    """`bench/source_vote.py`: three labellings of 200 real CoNLL-2003 documents, each missing a
+    different third of the gold entities, score below 100 alone and exactly 100 as a vote, with
+    spaCy's own NER scorer (the one behind `spacy evaluate`)."""
+    sys.path.insert(0, str(REPO / "bench"))
+    import source_vote
+    from spacy.tokens import Doc, Span
+
+    nlp = spacy.blank("en")
+    gold_pairs = [p for p in read_conll(conll_dir / "dev.txt", "en", side="src") if p.src.ents][:200]
+    gold = []
+    for p in gold_pairs:
+        doc = Doc(nlp.vocab, words=p.src.words)
+        doc.ents = [Span(doc, e.start, e.end, e.label) for e in p.src.ents]
+        gold.append(doc)
+    preds = []
+    for k in range(3):
+        docs = []
+        for i, g in enumerate(gold):
+            doc = Doc(nlp.vocab, words=[t.text for t in g])
+            doc.ents = [Span(doc, e.start, e.end, e.label_) for j, e in enumerate(g.ents) if (i + j) % 3 != k]
+            docs.append(doc)
+        preds.append(docs)
+    singles = [source_vote.scores(p, gold) for p in preds]
+    assert all(0.5 < s["f"] < 0.9 and s["p"] == 1.0 for s in singles), singles
+    voted = source_vote.scores(source_vote.voted_docs(preds), gold)
+    assert voted["f"] == voted["p"] == voted["r"] == 1.0
+    preds[1][0] = Doc(nlp.vocab, words=["other", "words"])
+    with pytest.raises(SystemExit, match="tokenise a document differently"):
+        source_vote.voted_docs(preds)
+
+
+def test_interrupted_source_training_is_not_reused(tmp_path, monkeypatch):
+    """spaCy writes model-best at every better evaluation: a source NER training that stops early
+    must not leave `training/source_en_s1/model-best` behind, or the next run would label with a
+    half-trained model as if it were finished; the finished training is moved into place."""
+    sys.path.insert(0, str(REPO / "scripts"))
+    import source_ner
+
+    monkeypatch.chdir(tmp_path)
+    calls = []
+
+    def fake_run(cmd, check):
+        calls.append(cmd)
+        if cmd[2] == "spacy" and cmd[3] == "train":
+            out = Path(cmd[cmd.index("--output") + 1])
+            (out / "model-best").mkdir(parents=True)
+            if len(calls) < 4:  # the first training is interrupted after its first checkpoint
+                raise subprocess.CalledProcessError(1, cmd)
+
+    monkeypatch.setattr(source_ner.subprocess, "run", fake_run)
+    model = "training/source_en_s1/model-best"
+    with pytest.raises(subprocess.CalledProcessError):
+        source_ner.train(model, "configs/cnn.cfg", "en", 100, -1, source_ner.seed_of(model))
+    assert not Path(model).exists() and Path("training/source_en_s1.partial/model-best").is_dir()
+    source_ner.train(model, "configs/cnn.cfg", "en", 100, -1, source_ner.seed_of(model))
+    assert Path(model).is_dir() and not Path("training/source_en_s1.partial").exists()
+    train_cmd = calls[-1]
+    assert train_cmd[train_cmd.index("--system.seed") + 1] == "1"
