@@ -174,7 +174,13 @@ def main(argv: Optional[List[str]] = None) -> Path:
                     "--how; auto: the MAFAND-MT pair of --language (configs/assets.tsv)")
     ap.add_argument("--parallel-split", default=None, help="MAFAND-MT split, written for {parallel_split} in "
                     "--data; auto: train, or dev for pairs without train (needs --src-lang)")
+    ap.add_argument("--src-ner", default=None, help="the workflow's src_ner_model, written in words for {src_ner} in "
+                    "--data and --how (the model, or the models voted on; needs --src-lang)")
+    ap.add_argument("--src-ner-backend", default="spacy", help="the workflow's src_ner_backend")
+    ap.add_argument("--src-ner-seeds", type=int, default=1, help="the workflow's src_ner_seeds")
     args = ap.parse_args(argv)
+    if args.src_ner is not None and args.src_lang is None:
+        ap.error("--src-ner needs --src-lang")
     if args.src_lang is not None:
         src_lang = args.src_lang
         if src_lang == "auto":
@@ -184,6 +190,12 @@ def main(argv: Optional[List[str]] = None) -> Path:
             src_lang = resolve_src_lang(args.language, src_lang, load_table(Path.cwd()))
         args.data = args.data.replace("{src_lang}", src_lang)
         args.how = args.how.replace("{src_lang}", src_lang)
+        if args.src_ner is not None:
+            from source_ner import describe
+
+            source = describe(args.src_ner, args.src_ner_backend, src_lang, args.src_ner_seeds)
+            args.data = args.data.replace("{src_ner}", source)
+            args.how = args.how.replace("{src_ner}", source)
         if args.parallel_split is not None:
             sys.path.insert(0, str(Path(__file__).resolve().parent))
             from fetch_assets import load_table, resolve_parallel_split

@@ -160,6 +160,19 @@ def source_models(model: str, backend: str, src_lang: str, seeds: int) -> Tuple[
     return [base] + [f"{parent}_s{i}/{Path(base).name}" for i in range(1, seeds)], backend
 
 
+def describe(model: str, backend: str, src_lang: str, seeds: int) -> str:
+    """The source side in words, for the packaged model's card: the model, or the models voted on
+    (``fr_core_news_md``; ``3 source NERs voting (...)``); project-trained ones say what trained them."""
+    models, backend = source_models(model, backend, src_lang, seeds)
+    names = ", ".join(models)
+    if len(models) > 1:
+        names = f"{len(models)} source NERs voting, the entities a strict majority of them agree on: {names}"
+    if all(project_trained(m) for m in models):
+        seeds_used = ", ".join(str(seed_of(m)) for m in models)
+        names += f" (trained by the project on CoNLL-2003 train, seed{'s' if len(models) > 1 else ''} {seeds_used})"
+    return names if backend == "spacy" else f"{names} ({backend} backend)"
+
+
 def seed_of(model: str) -> int:
     """The training seed of a project-trained source NER from its folder (``source_en_s2`` -> 2)."""
     folder = Path(model).parent.name

@@ -211,7 +211,8 @@ def test_package_model_has_scores_and_a_model_card(projected, tmp_path):
            "--data", "Europarl-NER en-de, projected", "--license", "no known restrictions",
            "--example", "Angela Merkel besuchte Paris .",
            "--extra-data", "300 gold English sentences", "research use only",
-           "--extra-data", "0 gold sentences of something", "none"]
+           "--extra-data", "0 gold sentences of something", "none",
+           "--how", "Source NER: {src_ner}.", "--src-lang", "en", "--src-ner", "auto", "--src-ner-seeds", "3"]
     result = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     wheel = Path((out / "latest-wheel.txt").read_text().split()[0])
@@ -231,7 +232,10 @@ def test_package_model_has_scores_and_a_model_card(projected, tmp_path):
     meta = json.loads(next(target.glob("de_test_xproj_ner/de_test_xproj_ner-*/meta.json")).read_text())
     assert meta["sources"][1:] == [{"name": "300 gold English sentences", "license": "research use only"}]
     for text in ("labels", "no known restrictions", "How it was made", "| overall | 50.0 | 25.0 | 33.3 |",
-                 "| more training data | 300 gold English sentences (licence: research use only) |"):
+                 "| more training data | 300 gold English sentences (licence: research use only) |",
+                 "Source NER: 3 source NERs voting, the entities a strict majority of them agree on: "
+                 "training/source_en/model-best, training/source_en_s1/model-best, training/source_en_s2/model-best "
+                 "(trained by the project on CoNLL-2003 train, seeds 0, 1, 2)."):
         assert text in card
 
 

@@ -141,6 +141,12 @@ def test_source_ner_label_votes_over_a_list_of_models(tmp_path, monkeypatch, cap
         source_ner.source_models("a,,b", "spacy", "en", 1)
     with pytest.raises(SystemExit, match="src_ner_seeds must be 1 or more"):
         source_ner.source_models("auto", "spacy", "en", 0)
+    # the packaged model's card says which models labelled the source side
+    assert source_ner.describe("auto", "spacy", "en", 1) == (
+        "training/source_en/model-best (trained by the project on CoNLL-2003 train, seed 0)")
+    assert source_ner.describe("auto", "spacy", "fr", 3) == "fr_core_news_md"
+    assert source_ner.describe("a,b", "hf", "en", 1) == (
+        "2 source NERs voting, the entities a strict majority of them agree on: a, b (hf backend)")
 
 
 def test_bench_source_vote_scores_like_spacy_evaluate(tmp_path, conll_dir):
