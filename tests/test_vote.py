@@ -147,6 +147,11 @@ def test_source_ner_label_votes_over_a_list_of_models(tmp_path, monkeypatch, cap
     assert source_ner.describe("auto", "spacy", "fr", 3) == "fr_core_news_md"
     assert source_ner.describe("a,b", "hf", "en", 1) == (
         "2 source NERs voting, the entities a strict majority of them agree on: a, b (hf backend)")
+    import package_model
+
+    with pytest.raises(SystemExit):
+        package_model.main(["no-model", "out", "--name", "x", "--language", "hau", "--src-ner", "auto"])
+    assert "--src-ner needs --src-lang" in capsys.readouterr().err
 
 
 def test_bench_source_vote_scores_like_spacy_evaluate(tmp_path, conll_dir):
