@@ -338,7 +338,7 @@ def weight_projected(projected: Path, copies: Union[int, str], n_gold: int) -> i
         old.unlink()
     for i in range(2, k + 1):
         shutil.copyfile(projected, projected.with_name(f"{projected.stem}_copy{i}.spacy"))
-    print(f"projected sentences: {projected} weighted x{k}" + (f" ({k - 1} copies beside it)" if k > 1 else ""))
+    print(f"target sentences: {projected} weighted x{k}" + (f" ({k - 1} copies beside it)" if k > 1 else ""))
     return k
 
 

@@ -187,3 +187,30 @@ def test_parallel_workflow_and_package(tmp_path: Path, data_root: Path):
     pkg = proj / "packages" / "parallel" / "xx_hau_xproj_ner-0.0.1" / "xx_hau_xproj_ner" / "xx_hau_xproj_ner-0.0.1"
     sources = json.loads((pkg / "meta.json").read_text(encoding="utf8"))["sources"]
     assert len(sources) == 2 and sources[1]["name"].startswith("100 gold English sentences of CoNLL-2003")
+
+
+def test_ceiling_workflow_trains_on_the_gold_target_split(tmp_path: Path, data_root: Path):
+    """`ceiling`: parallel's training setup with the gold train split in place of the projected sentences."""
+    from spacy_xproj.corpus.conll import read_conll
+
+    proj = make_project(tmp_path)
+    variables = {"lang": "hau", "n_source_gold": 100, "max_steps": 40, "eval_frequency": 20, "n_test": 100}
+    out = run_project(proj, "ceiling", data_root, variables)
+    assert "source gold: 100 sentences of assets/conll2003_en/train.txt" in out
+    train = proj / "corpus" / "hau" / "ceiling" / "train"  # projected_copies auto: x3 beside the gold source ones
+    assert sorted(p.name for p in train.glob("*.spacy")) == [
+        "source_gold.spacy", "target.spacy", "target_copy2.spacy", "target_copy3.spacy"]
+    nlp = spacy.blank("xx")
+    gold_train = list(read_conll(data_root / "masakhaner2" / "hau" / "train.txt", "hau"))
+    docs = list(DocBin().from_disk(train / "target.spacy").get_docs(nlp.vocab))
+    assert [[t.text for t in d] for d in docs] == [p.tgt.words for p in gold_train]
+    # DATE is dropped, every other entity kept as it is in the gold file
+    assert [[(e.start, e.end, e.label_) for e in d.ents] for d in docs] == [
+        [(e.start, e.end, e.label) for e in p.tgt.ents if e.label != "DATE"] for p in gold_train]
+    metrics = _metrics(proj / "metrics" / "ceiling" / "hau_ceiling.json")
+    gold_test = list(read_conll(data_root / "masakhaner2" / "hau" / "test.txt", "hau"))[:100]
+    assert metrics["sentences"] == 100
+    assert metrics["overall"]["n_gold"] == sum(e.label != "DATE" for p in gold_test for e in p.tgt.ents)
+    assert set(metrics["per_label"]) <= {"PER", "ORG", "LOC"}
+    md = (proj / "reports" / "ceiling.md").read_text(encoding="utf8")
+    assert f"| hau | ceiling | {100 * metrics['overall']['f1']:.1f} |" in md
