@@ -28,11 +28,12 @@ def build(sources: Mapping[str, Path], lang: str, keep: Sequence[str] = KEEP) ->
 
     from spacy_xproj.corpus.conll import read_conll
 
+    missing = [str(conll) for conll in sources.values() if not Path(conll).is_file()]
+    if missing:  # checked before anything is written
+        raise SystemExit(f"error: {', '.join(missing)}: no such file (a gold CoNLL split)")
     nlp = spacy.blank("xx")
     counts: Dict[str, Dict[str, int]] = {}
     for out_path, conll in sources.items():
-        if not Path(conll).is_file():
-            raise SystemExit(f"error: {conll}: no such file (a gold CoNLL split)")
         docs = []
         kept = dropped = 0
         for pair in read_conll(conll, lang):

@@ -510,3 +510,22 @@ def test_every_var_is_documented_with_its_default():
         if literal == default and not default.lstrip("-").isdigit():
             continue  # described in words (a model family, not its exact name)
         assert literal == str(raw[name]), f"{name}: docs say {default}, project.yml {raw[name]!r}"
+
+
+def test_gold_target_names_a_missing_split(tmp_path):
+    """`gold_target.py` (the ceiling workflow's data step) checks every split before writing any,
+    and names the missing one; the DocBin it writes keeps PER/ORG/LOC and drops DATE."""
+    import gold_target
+    import spacy
+    from spacy.tokens import DocBin
+
+    folder = tmp_path / "hau"
+    folder.mkdir()
+    (folder / "train.txt").write_text("Shugaba B-PER\nBuhari I-PER\nranar B-DATE\nLitinin I-DATE\n\n", encoding="utf8")
+    with pytest.raises(SystemExit, match=r"hau/dev\.txt: no such file"):
+        gold_target.main([str(folder), str(tmp_path / "out")])
+    assert not (tmp_path / "out").exists()
+    (folder / "dev.txt").write_text("Kano B-LOC\n\n", encoding="utf8")
+    gold_target.main([str(folder), str(tmp_path / "out")])
+    docs = list(DocBin().from_disk(tmp_path / "out" / "train" / "target.spacy").get_docs(spacy.blank("xx").vocab))
+    assert [[(e.text, e.label_) for e in d.ents] for d in docs] == [[("Shugaba Buhari", "PER")]]
