@@ -20,7 +20,7 @@ from typing import Dict, Mapping, Optional, Sequence
 KEEP = ("PER", "ORG", "LOC")
 
 
-def build(sources: Mapping[str, Path], lang: str, keep: Sequence[str] = KEEP) -> Dict[str, Dict[str, int]]:
+def build(sources: Mapping[Path, Path], lang: str, keep: Sequence[str] = KEEP) -> Dict[str, Dict[str, int]]:
     """Write each CoNLL file of ``sources`` (``{out_path: conll_path}``) as a DocBin with the entities
     of ``keep`` only; return per output path its sentences and kept / dropped entities."""
     import spacy
