@@ -19,6 +19,21 @@ conventions rather than errors of a model:
 
 The report gives F1 as scored, the F1 if the first pattern were counted right, and the most common
 strings of every kind.
+
+With ``--train FILE`` (pair JSONL, target side: the projected ``training.jsonl`` of ``parallel``, or
+the gold train split as pairs), every gold entity the model did not find is also sorted by how the
+training sentences showed its words, which tells the causes of a transfer's loss apart:
+
+* **unseen**: the words never occur in the training sentences (coverage);
+* **this type** / **other type**: they occur mostly as an entity with exactly these boundaries, of
+  the gold type or of another one (a source-side type error shows here);
+* **other boundaries**: mostly inside or across an entity with other boundaries;
+* **O** / **missing**: mostly outside every entity, labelled ``O`` or missing (names the projection
+  never brought over teach the model that the name is no entity).
+
+Each occurrence counts once, by its label in that sentence; "mostly" is the most frequent of them.
+Run it on the predictions of ``parallel`` with its training file and on those of ``ceiling`` with
+the gold train split to see where the two differ.
 """
 from __future__ import annotations
 
@@ -92,6 +107,77 @@ def compare(pred_path: str, gold_path: str, labels: Iterable[str] = ("PER", "ORG
     return counts
 
 
+TRAIN_KINDS = ("unseen", "this type", "other type", "other boundaries", "O", "missing")
+
+
+def _ngrams(words: Sequence[str], max_len: int) -> Iterable[Tuple[int, int]]:
+    for i in range(len(words)):
+        for j in range(i + 1, min(len(words), i + max_len) + 1):
+            yield i, j
+
+
+def training_labels(train_path: str, keep: Set[str], max_len: int = 8) -> Dict[Tuple[str, ...], Counter]:
+    """For every word sequence of up to ``max_len`` words in the training target sentences: how its
+    occurrences were labelled (``("ent", LABEL)``, ``"other boundaries"``, ``"O"`` or ``"missing"``)."""
+    from spacy_xproj.corpus.filters import MISSING_KEY
+
+    seen: Dict[Tuple[str, ...], Counter] = {}
+    for pair in read_pairs(train_path):
+        words = pair.tgt.words
+        ents = [(e.start, e.end, e.label) for e in pair.tgt.ents if e.label in keep]
+        exact = {(s, e): lab for s, e, lab in ents}
+        missing = [(int(a), int(b)) for a, b in pair.meta.get(MISSING_KEY, [])]
+        for i, j in _ngrams(words, max_len):
+            if (i, j) in exact:
+                how: object = ("ent", exact[i, j])
+            elif any(s < j and i < e for s, e, _ in ents):
+                how = "other boundaries"
+            elif any(a < j and i < b for a, b in missing):
+                how = "missing"
+            else:
+                how = "O"
+            seen.setdefault(tuple(w.lower() for w in words[i:j]), Counter())[how] += 1
+    return seen
+
+
+def train_kind(words: Tuple[str, ...], label: str, seen: Dict[Tuple[str, ...], Counter]) -> str:
+    """How the training sentences mostly showed ``words`` (one of ``TRAIN_KINDS``) for a gold ``label``."""
+    c = seen.get(tuple(w.lower() for w in words))
+    if not c:
+        return "unseen"
+    how = c.most_common(1)[0][0]
+    if isinstance(how, tuple):
+        return "this type" if how[1] == label else "other type"
+    return str(how)
+
+
+def attribute(counts_pred: str, gold_path: str, train_path: str, labels: Iterable[str] = ("PER", "ORG", "LOC"),
+              max_len: int = 8) -> Dict[str, Counter]:
+    """Gold entities, found or not by the predictions, sorted by how the training data showed their
+    words: ``{"found": Counter(kind), "not found": Counter(kind)}``."""
+    keep = set(labels)
+    seen = training_labels(train_path, keep, max_len)
+    out: Dict[str, Counter] = {"found": Counter(), "not found": Counter()}
+    for p, g in zip(read_pairs(counts_pred), read_pairs(gold_path)):
+        pred = {(e.start, e.end, e.label) for e in p.tgt.ents if e.label in keep}
+        for e in g.tgt.ents:
+            if e.label not in keep:
+                continue
+            kind = train_kind(tuple(g.tgt.words[e.start:e.end]), e.label, seen)
+            out["found" if (e.start, e.end, e.label) in pred else "not found"][kind] += 1
+    return out
+
+
+def attribution_report(att: Dict[str, Counter]) -> str:
+    total = sum(att["found"].values()) + sum(att["not found"].values())
+    lines = ["gold entities by how the training sentences showed their words (found / not found; share of all gold):"]
+    for kind in TRAIN_KINDS:
+        f, n = att["found"][kind], att["not found"][kind]
+        lines.append(f"  {kind:<17} {f:>5} / {n:>5}  ({100 * (f + n) / max(total, 1):.1f}% of gold, "
+                     f"{100 * f / max(f + n, 1):.1f}% found)")
+    return "\n".join(lines)
+
+
 def report(counts: ErrorCounts, top: int = 10) -> str:
     fixed = sum(counts.lacks_leading_lower.values())
     lines = [
@@ -115,9 +201,13 @@ def main(argv: Optional[List[str]] = None) -> ErrorCounts:
     parser.add_argument("gold", help="pair JSONL with the gold target entities (same sentences)")
     parser.add_argument("--labels", nargs="+", default=["PER", "ORG", "LOC"])
     parser.add_argument("--top", type=int, default=10, help="most common strings shown per kind")
+    parser.add_argument("--train", default=None, help="pair JSONL the model was trained on (target side): sort "
+                        "the gold entities by how it showed their words")
     args = parser.parse_args(argv)
     counts = compare(args.pred, args.gold, args.labels)
     print(report(counts, args.top))
+    if args.train:
+        print(attribution_report(attribute(args.pred, args.gold, args.train, args.labels)))
     return counts
 
 

@@ -150,3 +150,19 @@ def test_ner_errors_sorts_the_errors_and_finds_the_conventions(tmp_path: Path, c
     write_pairs(tmp_path / "short.jsonl", pred[:2])
     with pytest.raises(SystemExit, match="has 2 sentences"):
         bench.main([str(tmp_path / "short.jsonl"), str(tmp_path / "gold.jsonl")])
+
+    # --train: the gold entities sorted by how the training sentences showed their words (case folded)
+    train = [
+        ("chelsea ta doke Kano Pillars".split(), [(0, 1, "PER")], None),  # Chelsea: other type; Kano Pillars: O
+        ("Shehu Gusau ya je Abuja ta Tsakiya".split(), [(0, 2, "PER"), (4, 7, "LOC")], None),  # this type; Abuja inside
+        ("Jack Robinson ne".split(), [], [[0, 2]]),  # missing
+    ]
+    write_pairs(tmp_path / "train.jsonl", [
+        Pair(f"t{i}", Side("en", []), Side("hau", w, [Entity(*e) for e in ents]), meta={"xproj_missing": m} if m else {})
+        for i, (w, ents, m) in enumerate(train)
+    ])
+    att = bench.attribute(str(tmp_path / "pred.jsonl"), str(tmp_path / "gold.jsonl"), str(tmp_path / "train.jsonl"))
+    assert dict(att["found"]) == {"this type": 1, "other boundaries": 1}  # Shehu Gusau, Abuja
+    assert dict(att["not found"]) == {"unseen": 1, "missing": 1, "other type": 1, "O": 1}  # kasar Ingila, Jack Robinson, Chelsea, Kano Pillars
+    bench.main([str(tmp_path / "pred.jsonl"), str(tmp_path / "gold.jsonl"), "--train", str(tmp_path / "train.jsonl")])
+    assert "  unseen                0 /     1  (16.7% of gold, 0.0% found)" in capsys.readouterr().out
