@@ -126,7 +126,7 @@ def _install_and_run(wheel: Path, tmp_path: Path, module: str, text: str) -> str
 def test_package_step_builds_an_installable_wheel(all_run, data_root, tmp_path):
     """The packaging step of `parallel`, fed the German model trained by `all`."""
     proj, _ = all_run
-    model = proj / "training" / "hau_parallel" / "model-best"
+    model = proj / "training" / "hau_final" / "model-best"  # the model of parallel-selftrain
     shutil.copytree(proj / "training" / "europarl_de" / "model-best", model)
     scores = proj / "metrics" / "parallel" / "hau_parallel-candidates.json"
     scores.parent.mkdir(parents=True, exist_ok=True)
@@ -138,6 +138,9 @@ def test_package_step_builds_an_installable_wheel(all_run, data_root, tmp_path):
     en = spacy.blank("en")
     (dev.parent / "train").mkdir()
     DocBin(docs=[en("Reuters reported it ."), en("Talks in Bonn .")]).to_disk(dev.parent / "train" / "source_gold.spacy")
+    # the sentences the first model labelled for self-training (self_train_text): counted into the card too
+    (dev.parent / "selftrain" / "train").mkdir(parents=True)
+    DocBin(docs=[en("Bonn .")]).to_disk(dev.parent / "selftrain" / "train" / "teacher.spacy")
     packaged = run_project(proj, "parallel-package", data_root, {"spacy_lang": "de"})  # package_name follows lang
     wheel = proj / "packages" / "parallel" / "dist" / "de_hau_xproj_ner-0.0.1-py3-none-any.whl"
     assert wheel.exists() and f"pip install {wheel.resolve()}" in packaged
@@ -150,7 +153,9 @@ def test_package_step_builds_an_installable_wheel(all_run, data_root, tmp_path):
     assert "MasakhaNER 2.0 hau test" in meta["xproj"]["evaluated_on"] and "MAFAND-MT en-hau" in meta["sources"][0]["name"]
     card = (pkg / "README.md").read_text(encoding="utf8")
     assert "## How it was made" in card
-    assert [src["name"] for src in meta["sources"][1:]] == ["2 gold English sentences of CoNLL-2003 train (PER/ORG/LOC)"]
+    assert [src["name"] for src in meta["sources"][1:]] == [
+        "2 gold English sentences of CoNLL-2003 train (PER/ORG/LOC)",
+        "1 hau sentences labelled by the model trained on the projected ones (self-training; self_train_text auto)"]
     assert "| more training data | 2 gold English sentences of CoNLL-2003 train" in card
     example = next(p for p in read_pairs(dev) if 6 <= len(p.tgt.words) <= 25 and len(p.tgt.ents) >= 2)
     text = " ".join(example.tgt.words)
@@ -177,6 +182,10 @@ def test_parallel_workflow_and_package(tmp_path: Path, data_root: Path):
     run_json = next(p for p in (parallel / "labelled.jsonl.run.json", parallel / "labelled.model0.jsonl.run.json") if p.exists())
     record = json.loads(run_json.read_text(encoding="utf8"))
     assert record["identity"]["settings"]["titles"] == "en", record["identity"]["settings"]
+    # self_train_text auto: the MasakhaNER 2.0 train split, without the sentences that occur in test
+    selftrain = json.loads((proj / "training" / "hau_final" / "selftrain.json").read_text(encoding="utf8"))
+    assert selftrain["self_train"] and selftrain["sentences"] == 5716 and selftrain["excluded"] > 0, selftrain
+    assert (proj / "training" / "hau_final" / "model-best" / "meta.json").exists()
     metrics = _metrics(proj / "metrics" / "parallel" / "hau_parallel-candidates.json")
     assert set(metrics["per_label"]) <= {"PER", "ORG", "LOC"}  # DATE and MISC ignored
     assert metrics["sentences"] == 200
@@ -186,7 +195,8 @@ def test_parallel_workflow_and_package(tmp_path: Path, data_root: Path):
     assert out.startswith("hau_xproj_ner ['tok2vec', 'ner'] 9")
     pkg = proj / "packages" / "parallel" / "xx_hau_xproj_ner-0.0.1" / "xx_hau_xproj_ner" / "xx_hau_xproj_ner-0.0.1"
     sources = json.loads((pkg / "meta.json").read_text(encoding="utf8"))["sources"]
-    assert len(sources) == 2 and sources[1]["name"].startswith("100 gold English sentences of CoNLL-2003")
+    assert sources[1]["name"].startswith("100 gold English sentences of CoNLL-2003")
+    assert len(sources) == 2 + (selftrain["labelled_with_entities"] > 0)
 
 
 def test_ceiling_workflow_trains_on_the_gold_target_split(tmp_path: Path, data_root: Path):
