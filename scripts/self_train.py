@@ -40,6 +40,9 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from pretrain import count_docs  # noqa: E402  (scripts/: sentences in a DocBin)
+
 AUTO_TEXT = "assets/masakhaner2/{lang}/train.txt"
 TEACHER_DOCBIN = "teacher.spacy"
 
@@ -62,12 +65,6 @@ def resolve_text(text: str, lang: Optional[str]) -> Optional[Path]:
 
 def xproj(*args: str) -> None:
     subprocess.run([sys.executable, "-m", "spacy_xproj", *args], check=True)
-
-
-def count(path: Path) -> int:
-    from spacy.tokens import DocBin
-
-    return len(DocBin().from_disk(path))
 
 
 def write_empty_docbin(path: Path) -> None:
@@ -120,7 +117,7 @@ def self_train(teacher: Path, out: Path, text: Optional[Path], lang: Optional[st
         n_read = sum(1 for _ in open(pairs, encoding="utf8"))
         n_kept = sum(1 for _ in open(kept, encoding="utf8"))
         summary = {"self_train": True, "teacher": str(teacher), "text": str(text), "sentences": n_read,
-                   "excluded": n_read - n_kept, "labelled_with_entities": count(work / "train" / TEACHER_DOCBIN)}
+                   "excluded": n_read - n_kept, "labelled_with_entities": count_docs(work / "train" / TEACHER_DOCBIN)}
     (out / "selftrain.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf8")
     if summary["self_train"]:
         print(f"self-training: {summary['labelled_with_entities']} of {summary['sentences']} sentences of {text} "
