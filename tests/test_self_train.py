@@ -16,7 +16,8 @@ import spacy
 from spacy.tokens import DocBin
 
 from spacy_xproj.corpus.conll import read_conll
-from spacy_xproj.corpus.jsonl import write_pairs
+from spacy_xproj.corpus.jsonl import read_pairs, write_pairs
+from spacy_xproj.types import Entity, Pair, Side
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -47,10 +48,12 @@ def setup(tmp_path_factory, masakhaner_dir):
     dev = list(islice(read_conll(masakhaner_dir / "hau" / "dev.txt", "hau"), 40))
     text = _write_conll(tmp / "text.txt", train[:60])  # the "unlabelled" text: its tags are ignored
     test = _write_conll(tmp / "test.txt", train[:5])  # five of its sentences stand for the test split
-    # teacher: an entity ruler with the gold PER names of the text
+    # teacher: an entity ruler with the gold PER names of the text, and a full stop it calls an ORG
+    # (an entity of punctuation, which the script must drop before the student sees it)
     names = sorted({tuple(p.tgt.words[e.start:e.end]) for p in train[:60] for e in p.tgt.ents if e.label == "PER"})
     nlp = spacy.blank("xx")
-    nlp.add_pipe("entity_ruler").add_patterns([{"label": "PER", "pattern": [{"ORTH": w} for w in n]} for n in names])
+    nlp.add_pipe("entity_ruler").add_patterns([{"label": "PER", "pattern": [{"ORTH": w} for w in n]} for n in names]
+                                              + [{"label": "ORG", "pattern": [{"ORTH": "."}]}])
     nlp.to_disk(tmp / "teacher")
     # the teacher's training folder (projected sentences stand-in) and dev set
     nlp_xx = spacy.blank("xx")
@@ -84,8 +87,10 @@ def test_self_training_labels_the_text_and_trains_a_student(setup, monkeypatch):
     ])
     expected = _expected_sentences(train[5:60], names)  # the five "test" sentences are excluded
     assert expected and len(expected) < 55
+    full_stops = [e for p in read_pairs(tmp / "work" / "labelled.jsonl") for e in p.tgt.ents if e.label == "ORG"]
+    assert len(full_stops) > len(expected)  # sentences with a full stop but no name are there, then dropped
     assert summary == {"self_train": True, "teacher": "teacher", "text": str(text), "sentences": 60, "excluded": 5,
-                       "labelled_with_entities": len(expected)}
+                       "punctuation_edged_entities_dropped": len(full_stops), "labelled_with_entities": len(expected)}
     assert json.loads((out / "selftrain.json").read_text()) == summary
     # the student's training folder: the teacher's data, then the labelled sentences with exactly the ruler's names
     assert sorted(p.name for p in (tmp / "work" / "train").iterdir()) == ["projected.spacy", "teacher.spacy"]
@@ -98,6 +103,27 @@ def test_self_training_labels_the_text_and_trains_a_student(setup, monkeypatch):
     assert {e.label_ for d in labelled for e in d.ents} == {"PER"}
     student = spacy.load(out / "model-best")
     assert "ner" in student.pipe_names and not (tmp / "final.partial").exists()
+
+
+def test_teacher_entities_beginning_or_ending_with_punctuation_are_dropped():
+    script = _script()
+    words = ['""""', "Tunaamini", "BBC", ",", "Dar", "-", "es", "Salaam", "#", "Ruto", "."]
+    pair = Pair("p1", Side("en", ["x"]), Side("swa", words, [
+        Entity(0, 2, "PER"),  # a run of quotes first
+        Entity(2, 4, "ORG"),  # a comma last
+        Entity(4, 8, "LOC"),  # punctuation inside is fine
+        Entity(8, 10, "PER"),  # a hashtag first
+        Entity(9, 10, "PER"),
+        Entity(10, 11, "ORG"),  # nothing but punctuation
+    ]))
+    untouched = Pair("p2", Side("en", ["x"]), Side("swa", ["Musa", "2", "."], [Entity(0, 2, "PER")]))
+    pairs, dropped = script.drop_punctuation_edged([pair, untouched])
+    assert dropped == 4
+    assert [p.id for p in pairs] == ["p1", "p2"]
+    assert pairs[0].tgt.ents == [Entity(4, 8, "LOC"), Entity(9, 10, "PER")]
+    assert pairs[0].tgt.words == words  # the words stay
+    assert pairs[1].tgt.ents == [Entity(0, 2, "PER")]  # a digit is not punctuation
+    assert script.is_punctuation("–") and script.is_punctuation("…") and not script.is_punctuation("ọ̀")
 
 
 def test_self_training_off_copies_the_teacher(setup, monkeypatch):
