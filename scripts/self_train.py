@@ -41,7 +41,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Iterable, List, Optional, Tuple
+from typing import Iterator, List, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pretrain import count_docs  # noqa: E402  (scripts/: sentences in a DocBin)
@@ -74,17 +74,14 @@ def is_punctuation(word: str) -> bool:
     return not any(c.isalnum() for c in word)
 
 
-def drop_punctuation_edged(pairs: Iterable[Pair]) -> Tuple[List[Pair], int]:
-    """The pairs with every target entity whose first or last word is punctuation removed, and how
-    many were removed. The words stay; only the teacher's claim that they begin or end a name goes."""
-    out, dropped = [], 0
-    for pair in pairs:
-        words = pair.tgt.words
-        kept = [e for e in pair.tgt.ents if not (is_punctuation(words[e.start]) or is_punctuation(words[e.end - 1]))]
-        dropped += len(pair.tgt.ents) - len(kept)
-        pair.tgt.ents = kept
-        out.append(pair)
-    return out, dropped
+def drop_punctuation_edged(pair: Pair) -> int:
+    """Remove the target entities whose first or last word is punctuation; return how many went.
+    The words stay; only the teacher's claim that they begin or end a name goes."""
+    words = pair.tgt.words
+    kept = [e for e in pair.tgt.ents if not (is_punctuation(words[e.start]) or is_punctuation(words[e.end - 1]))]
+    dropped = len(pair.tgt.ents) - len(kept)
+    pair.tgt.ents = kept
+    return dropped
 
 
 def xproj(*args: str) -> None:
@@ -126,8 +123,15 @@ def self_train(teacher: Path, out: Path, text: Optional[Path], lang: Optional[st
         xproj("label", str(kept), str(labelled), "--model", str(teacher), "--backend", "spacy", "--side", "tgt",
               "--ents", "--no-progress")
         cleaned = work / "labelled.clean.jsonl"
-        cleaned_pairs, n_dropped = drop_punctuation_edged(read_pairs(labelled))
-        write_pairs(cleaned, cleaned_pairs)
+        n_dropped = 0
+
+        def cleaned_pairs() -> Iterator[Pair]:  # streamed: the text may be large
+            nonlocal n_dropped
+            for pair in read_pairs(labelled):
+                n_dropped += drop_punctuation_edged(pair)
+                yield pair
+
+        write_pairs(cleaned, cleaned_pairs())
         with_ents = work / "labelled.ents.jsonl"
         xproj("filter", str(cleaned), str(with_ents), "--require-entities", "--stats", str(work / "entities.json"))
         shutil.copytree(train, work / "train")

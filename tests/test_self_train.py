@@ -117,12 +117,11 @@ def test_teacher_entities_beginning_or_ending_with_punctuation_are_dropped():
         Entity(10, 11, "ORG"),  # nothing but punctuation
     ]))
     untouched = Pair("p2", Side("en", ["x"]), Side("swa", ["Musa", "2", "."], [Entity(0, 2, "PER")]))
-    pairs, dropped = script.drop_punctuation_edged([pair, untouched])
-    assert dropped == 4
-    assert [p.id for p in pairs] == ["p1", "p2"]
-    assert pairs[0].tgt.ents == [Entity(4, 8, "LOC"), Entity(9, 10, "PER")]
-    assert pairs[0].tgt.words == words  # the words stay
-    assert pairs[1].tgt.ents == [Entity(0, 2, "PER")]  # a digit is not punctuation
+    assert script.drop_punctuation_edged(pair) == 4
+    assert pair.tgt.ents == [Entity(4, 8, "LOC"), Entity(9, 10, "PER")]
+    assert pair.tgt.words == words  # the words stay
+    assert script.drop_punctuation_edged(untouched) == 0
+    assert untouched.tgt.ents == [Entity(0, 2, "PER")]  # a digit is not punctuation
     assert script.is_punctuation("–") and script.is_punctuation("…") and not script.is_punctuation("ọ̀")
 
 
