@@ -47,6 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pretrain import count_docs  # noqa: E402  (scripts/: sentences in a DocBin)
 
 from spacy_xproj.corpus.jsonl import read_pairs, write_pairs  # noqa: E402
+from spacy_xproj.label.titles import is_punct  # noqa: E402
 from spacy_xproj.types import Pair  # noqa: E402
 
 AUTO_TEXT = "assets/masakhaner2/{lang}/train.txt"
@@ -69,16 +70,11 @@ def resolve_text(text: str, lang: Optional[str]) -> Optional[Path]:
     return path
 
 
-def is_punctuation(word: str) -> bool:
-    """A word without a letter or a digit."""
-    return not any(c.isalnum() for c in word)
-
-
 def drop_punctuation_edged(pair: Pair) -> int:
     """Remove the target entities whose first or last word is punctuation; return how many went.
     The words stay; only the teacher's claim that they begin or end a name goes."""
     words = pair.tgt.words
-    kept = [e for e in pair.tgt.ents if not (is_punctuation(words[e.start]) or is_punctuation(words[e.end - 1]))]
+    kept = [e for e in pair.tgt.ents if not (is_punct(words[e.start]) or is_punct(words[e.end - 1]))]
     dropped = len(pair.tgt.ents) - len(kept)
     pair.tgt.ents = kept
     return dropped

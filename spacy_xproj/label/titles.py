@@ -58,7 +58,8 @@ def titles_for(lang: str) -> FrozenSet[str]:
         ) from None
 
 
-def _is_punct(word: str) -> bool:
+def is_punct(word: str) -> bool:
+    """A word without a letter or a digit (``,``, ``#``, a run of quotes)."""
     return bool(word) and not any(c.isalnum() for c in word)
 
 
@@ -79,12 +80,12 @@ def trim_titles(
             continue
         start = ent.start
         while start < ent.end and (
-            title_key(words[start]) in titles or (start > ent.start and _is_punct(words[start]))
+            title_key(words[start]) in titles or (start > ent.start and is_punct(words[start]))
         ):
             start += 1
         if start == ent.start:
             out.append(ent)
-        elif start == ent.end or all(_is_punct(w) for w in words[start:ent.end]):
+        elif start == ent.end or all(is_punct(w) for w in words[start:ent.end]):
             dropped += 1
         else:
             trimmed += 1
