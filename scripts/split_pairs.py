@@ -5,7 +5,10 @@ Project helper (no `xproj` command splits files):
     python scripts/split_pairs.py IN.jsonl --limit 0 --part train.jsonl:500 --part dev.jsonl:100 --part test.jsonl:rest
 
 `--limit N` keeps only the first N records first (0 = all). Parts are taken in order; a size of
-`rest` takes every remaining record (only the last part may say so). Records are copied verbatim
+`rest` takes every remaining record (only the last part may say so), and a size of `auto` takes a
+third of the records, at most 500 (the `parallel` dev set: 500 sentences choose a checkpoint
+reliably, and a language with little parallel text keeps two thirds of it for training instead of
+failing for want of 500 sentences). Records are copied verbatim
 (ids, order and content unchanged); each output is written atomically. Asking for more records than
 the file has is an error, so a part is never silently short.
 """
@@ -16,18 +19,30 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import List, Optional, Tuple, Union
+
+AUTO_MAX = 500  # `auto`: at most this many records ...
+AUTO_SHARE = 3  # ... and at most a third of them
+
+Size = Union[int, str, None]  # a number, "auto", or None for `rest`
 
 
-def parse_part(spec: str) -> Tuple[Path, Optional[int]]:
+def parse_part(spec: str) -> Tuple[Path, Size]:
     path, sep, size = spec.rpartition(":")
     if not sep or not path:
-        raise argparse.ArgumentTypeError(f"part must be PATH:SIZE or PATH:rest, got {spec!r}")
+        raise argparse.ArgumentTypeError(f"part must be PATH:SIZE, PATH:auto or PATH:rest, got {spec!r}")
     if size == "rest":
         return Path(path), None
+    if size == "auto":
+        return Path(path), size
     if not size.isdigit():
-        raise argparse.ArgumentTypeError(f"part size must be a number or 'rest', got {size!r}")
+        raise argparse.ArgumentTypeError(f"part size must be a number, 'auto' or 'rest', got {size!r}")
     return Path(path), int(size)
+
+
+def auto_size(n_records: int) -> int:
+    """The size of an ``auto`` part: a third of ``n_records``, at most :data:`AUTO_MAX`."""
+    return min(AUTO_MAX, n_records // AUTO_SHARE)
 
 
 def write_atomic(path: Path, lines: List[str]) -> None:
@@ -39,16 +54,21 @@ def write_atomic(path: Path, lines: List[str]) -> None:
     os.replace(tmp, path)
 
 
-def split(src: Path, parts: List[Tuple[Path, Optional[int]]], limit: int = 0) -> List[int]:
+def split(src: Path, parts: List[Tuple[Path, Size]], limit: int = 0) -> List[int]:
     lines = [line if line.endswith("\n") else line + "\n"
              for line in src.read_text(encoding="utf8").splitlines() if line.strip()]
     if limit:
         lines = lines[:limit]
     if any(size is None for _, size in parts[:-1]):
         raise SystemExit("error: only the last part may be 'rest'")
+    if any(size == "auto" for _, size in parts) and auto_size(len(lines)) == 0:
+        raise SystemExit(f"error: {src}: {len(lines)} records are too few to hold a third of them out"
+                         " (at least 3 are needed)")
+    parts = [(path, auto_size(len(lines)) if size == "auto" else size) for path, size in parts]
     fixed = sum(size for _, size in parts if size is not None)
     if fixed > len(lines):
-        raise SystemExit(f"error: {src}: the parts need {fixed} records but only {len(lines)} are available")
+        raise SystemExit(f"error: {src}: the parts need {fixed} records but only {len(lines)} are available"
+                         " (a size of 'auto' takes a third of them, at most 500)")
     counts, start = [], 0
     for path, size in parts:
         end = len(lines) if size is None else start + size

@@ -265,6 +265,26 @@ def test_split_pairs_refuses_short_input(tmp_path):
         split_pairs.main([str(src), "--part", "nosize"])
 
 
+def test_split_pairs_auto_holds_out_a_third_at_most_500(tmp_path):
+    """`auto` (the `parallel` dev set): a language with little parallel text keeps two thirds of its
+    sentences for training instead of failing for want of 500; a large one holds out 500."""
+    dev, train = tmp_path / "dev.jsonl", tmp_path / "train.jsonl"
+    for n, n_dev in [(238, 79), (1499, 499), (1500, 500), (4000, 500), (3, 1)]:
+        src = tmp_path / f"in{n}.jsonl"
+        lines = _pairs(src, n)
+        assert split_pairs.split(src, [(dev, "auto"), (train, None)]) == [n_dev, n - n_dev]
+        got = dev.read_text(encoding="utf8").splitlines() + train.read_text(encoding="utf8").splitlines()
+        assert got == lines
+    src = tmp_path / "two.jsonl"
+    _pairs(src, 2)
+    with pytest.raises(SystemExit, match="2 records are too few"):
+        split_pairs.split(src, [(dev, "auto"), (train, None)])
+    split_pairs.main([str(tmp_path / "in238.jsonl"), "--part", f"{dev}:auto", "--part", f"{train}:rest"])
+    assert len(dev.read_text(encoding="utf8").splitlines()) == 79
+    with pytest.raises(SystemExit):
+        split_pairs.main([str(src), "--part", f"{dev}:third"])
+
+
 # ------------------------------------------------------------------ scripts/fetch_assets.py
 
 def _mini_project(tmp_path: Path, files: dict) -> Path:
