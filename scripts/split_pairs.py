@@ -45,6 +45,13 @@ def auto_size(n_records: int) -> int:
     return min(AUTO_MAX, n_records // AUTO_SHARE)
 
 
+def resolve_size(size: Size, n_records: int) -> Optional[int]:
+    """A part's number of records (None: the rest)."""
+    if size == "auto":
+        return auto_size(n_records)
+    return None if size is None else int(size)
+
+
 def write_atomic(path: Path, lines: List[str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
@@ -64,13 +71,13 @@ def split(src: Path, parts: List[Tuple[Path, Size]], limit: int = 0) -> List[int
     if any(size == "auto" for _, size in parts) and auto_size(len(lines)) == 0:
         raise SystemExit(f"error: {src}: {len(lines)} records are too few to hold a third of them out"
                          " (at least 3 are needed)")
-    parts = [(path, auto_size(len(lines)) if size == "auto" else size) for path, size in parts]
-    fixed = sum(size for _, size in parts if size is not None)
+    sizes = [resolve_size(size, len(lines)) for _, size in parts]
+    fixed = sum(size for size in sizes if size is not None)
     if fixed > len(lines):
-        raise SystemExit(f"error: {src}: the parts need {fixed} records but only {len(lines)} are available"
-                         " (a size of 'auto' takes a third of them, at most 500)")
+        hint = "" if "auto" in [size for _, size in parts] else " (the size 'auto' takes a third of them, at most 500)"
+        raise SystemExit(f"error: {src}: the parts need {fixed} records but only {len(lines)} are available{hint}")
     counts, start = [], 0
-    for path, size in parts:
+    for (path, _), size in zip(parts, sizes):
         end = len(lines) if size is None else start + size
         write_atomic(path, lines[start:end])
         counts.append(end - start)
