@@ -68,13 +68,14 @@ def split(src: Path, parts: List[Tuple[Path, Size]], limit: int = 0) -> List[int
         lines = lines[:limit]
     if any(size is None for _, size in parts[:-1]):
         raise SystemExit("error: only the last part may be 'rest'")
-    if any(size == "auto" for _, size in parts) and auto_size(len(lines)) == 0:
+    has_auto = any(size == "auto" for _, size in parts)
+    if has_auto and auto_size(len(lines)) == 0:
         raise SystemExit(f"error: {src}: {len(lines)} records are too few to hold a third of them out"
                          " (at least 3 are needed)")
     sizes = [resolve_size(size, len(lines)) for _, size in parts]
     fixed = sum(size for size in sizes if size is not None)
     if fixed > len(lines):
-        hint = "" if "auto" in [size for _, size in parts] else " (the size 'auto' takes a third of them, at most 500)"
+        hint = "" if has_auto else " (the size 'auto' takes a third of them, at most 500)"
         raise SystemExit(f"error: {src}: the parts need {fixed} records but only {len(lines)} are available{hint}")
     counts, start = [], 0
     for (path, _), size in zip(parts, sizes):
